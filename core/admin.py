@@ -1,0 +1,80 @@
+from django.contrib import admin
+
+from core import services
+from core.models import Action, ExternalUser, Incident, TimelineEvent
+
+
+class ActionInline(admin.TabularInline):
+    model = Action
+    extra = 0
+    autocomplete_fields = ["owner"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "status_label", "severity", "lead", "reporter", "report_time"]
+    list_display_links = ["id", "title"]
+    list_filter = ["severity", "report_only", ("end_time", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "summary", "impact"]
+    date_hierarchy = "report_time"
+    list_select_related = ["lead", "reporter"]
+    autocomplete_fields = ["reporter", "lead"]
+    inlines = [ActionInline]
+    # Writes from the admin bypass core.services, so the fields that drive Slack are read-only here.
+    readonly_fields = ["end_time"]
+
+    def save_model(self, request, obj: Incident, form, change: bool) -> None:
+        # Route admin edits through the services so the timeline and Slack stay in step.
+        if not change:
+            declared = services.incident_declare(
+                title=obj.title,
+                reporter=obj.reporter,
+                summary=obj.summary,
+                impact=obj.impact,
+                lead=obj.lead,
+                severity=obj.severity,
+                report_only=obj.report_only,
+                report_time=obj.report_time,
+            )
+            obj.pk = declared.pk
+            return
+        changed = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.UPDATABLE_FIELDS
+        }
+        original = Incident.objects.get(pk=obj.pk)
+        services.incident_update(incident=original, **changed)
+
+    @admin.display(description="status")
+    def status_label(self, obj: Incident) -> str:
+        return f"{obj.status_emoji} {obj.status.label}"
+
+
+@admin.register(ExternalUser)
+class ExternalUserAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "display_name", "full_name", "email", "deleted", "refreshed_at"]
+    list_filter = ["deleted"]
+    search_fields = ["external_id", "display_name", "full_name", "email"]
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["details", "incident", "owner", "done", "priority", "due_at"]
+    list_filter = ["done", "priority"]
+    search_fields = ["details", "incident__title"]
+    list_select_related = ["incident", "owner"]
+    autocomplete_fields = ["incident", "owner"]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(admin.ModelAdmin):
+    list_display = ["time", "incident", "kind", "author", "short_text"]
+    list_filter = ["kind"]
+    search_fields = ["text", "incident__title"]
+    list_select_related = ["incident", "author"]
+    autocomplete_fields = ["incident", "author"]
+
+    @admin.display(description="text")
+    def short_text(self, obj: TimelineEvent) -> str:
+        return obj.text[:80]

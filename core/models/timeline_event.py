@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class TimelineEventKind(models.TextChoices):
+    PINNED_MESSAGE = "pinned_message", "Pinned message"
+    INCIDENT_CHANGE = "incident_change", "Incident change"
+    NOTE = "note", "Note"
+
+
+class TimelineEvent(models.Model):
+    """One entry of an incident's timeline.
+
+    ``source_ref`` identifies where an entry came from (a pinned message, say) so that the same
+    source is recorded once and can later be updated or removed; it is empty for entries with no
+    outside source.
+    """
+
+    incident = models.ForeignKey(
+        "core.Incident", on_delete=models.CASCADE, related_name="timeline_events"
+    )
+    time = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=32, choices=TimelineEventKind.choices)
+    text = models.TextField(blank=True)
+    author = models.ForeignKey(
+        "core.ExternalUser",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="timeline_events",
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    source_ref = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["incident", "time", "id"]
+        indexes = [models.Index(fields=["incident", "time"], name="timeline_by_incident_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "source_ref"],
+                condition=~models.Q(source_ref=""),
+                name="timeline_one_entry_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.time:%Y-%m-%d %H:%M}"

@@ -1,0 +1,225 @@
+"""Every write to the incident domain goes through these functions (SPEC §5).
+
+Each service validates, writes inside a transaction, records incident changes on the timeline and
+sends the matching ``core.signals`` signal before the transaction commits (see ``core.signals``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core import signals
+from core.exceptions import IncidentAlreadyClosed
+from core.models import (
+    Action,
+    ExternalUser,
+    Incident,
+    Severity,
+    TimelineEvent,
+    TimelineEventKind,
+)
+
+# Incident fields that people change after declaring; each change is recorded on the timeline.
+UPDATABLE_FIELDS = ("title", "summary", "impact", "lead", "severity", "report_only", "start_time")
+TRACKED_FIELDS = ("title", "summary", "impact", "lead", "severity")
+
+
+@transaction.atomic
+def external_user_upsert(
+    *,
+    external_id: str,
+    display_name: str = "",
+    full_name: str = "",
+    email: str = "",
+    deleted: bool = False,
+    refreshed_at: dt.datetime | None = None,
+) -> ExternalUser:
+    """Create or refresh the cached copy of a Slack user."""
+    user, _ = ExternalUser.objects.update_or_create(
+        external_id=external_id,
+        defaults={
+            "display_name": display_name,
+            "full_name": full_name,
+            "email": email,
+            "deleted": deleted,
+            "refreshed_at": refreshed_at,
+        },
+    )
+    return user
+
+
+@transaction.atomic
+def external_user_get_or_create(*, external_id: str) -> ExternalUser:
+    """The user with this Slack id, created empty (to be refreshed later) if unknown."""
+    user, _ = ExternalUser.objects.get_or_create(external_id=external_id)
+    return user
+
+
+@transaction.atomic
+def incident_declare(
+    *,
+    title: str,
+    reporter: ExternalUser | None,
+    summary: str = "",
+    impact: str = "",
+    lead: ExternalUser | None = None,
+    severity: Severity | int | None = None,
+    report_only: bool = False,
+    report_time: dt.datetime | None = None,
+) -> Incident:
+    """Record a new incident. Raises ``ValidationError`` for a bad title or severity."""
+    now = report_time or timezone.now()
+    incident = Incident(
+        title=title.strip(),
+        summary=summary.strip(),
+        impact=impact.strip(),
+        reporter=reporter,
+        lead=lead,
+        severity=severity,
+        report_only=report_only,
+        report_time=now,
+        start_time=now,
+        # A report of something already over is closed from the start.
+        end_time=now if report_only else None,
+    )
+    incident.full_clean()
+    incident.save()
+    signals.incident_declared.send(sender=Incident, incident=incident, actor=reporter)
+    return incident
+
+
+@transaction.atomic
+def incident_update(
+    *, incident: Incident, actor: ExternalUser | None = None, **fields: Any
+) -> dict[str, tuple[Any, Any]]:
+    """Change some of an incident's fields; returns the changes that really happened.
+
+    Each change of a tracked field becomes an ``incident_change`` timeline entry. Nothing is
+    written and no signal is sent when nothing changed.
+    """
+    unknown = set(fields) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    changes: dict[str, tuple[Any, Any]] = {}
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = value.strip()
+        old = getattr(locked, name)
+        if old != value:
+            changes[name] = (old, value)
+            setattr(locked, name, value)
+    if not changes:
+        return {}
+    locked.full_clean()
+    locked.save(update_fields=list(changes))
+    now = timezone.now()
+    TimelineEvent.objects.bulk_create(
+        [
+            _change_entry(locked, name, old, new, actor, now)
+            for name, (old, new) in changes.items()
+            if name in TRACKED_FIELDS
+        ]
+    )
+    _copy_fields(locked, incident, changes)
+    signals.incident_updated.send(sender=Incident, incident=incident, actor=actor, changes=changes)
+    return changes
+
+
+@transaction.atomic
+def incident_close(*, incident: Incident, actor: ExternalUser | None = None) -> Incident:
+    """Close an open incident. Raises ``IncidentAlreadyClosed`` with the time it was closed."""
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if locked.end_time is not None:
+        raise IncidentAlreadyClosed(locked.end_time)
+    locked.end_time = max(timezone.now(), locked.start_time)
+    locked.save(update_fields=["end_time"])
+    TimelineEvent.objects.create(
+        incident=locked,
+        kind=TimelineEventKind.INCIDENT_CHANGE,
+        text="Incident closed",
+        author=actor,
+        metadata={"field": "status", "old": "live", "new": "resolved"},
+    )
+    incident.end_time = locked.end_time
+    signals.incident_closed.send(sender=Incident, incident=incident, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def timeline_note_add(
+    *, incident: Incident, text: str, author: ExternalUser | None, time: dt.datetime | None = None
+) -> TimelineEvent:
+    """Add a free-text note to the timeline."""
+    entry = TimelineEvent(
+        incident=incident,
+        kind=TimelineEventKind.NOTE,
+        text=text.strip(),
+        author=author,
+        time=time or timezone.now(),
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def action_create(*, incident: Incident, details: str, owner: ExternalUser | None = None) -> Action:
+    """Log a follow-up action."""
+    if not details.strip():
+        raise ValidationError({"details": "Say what needs doing."})
+    action = Action(incident=incident, details=details.strip(), owner=owner)
+    action.full_clean()
+    action.save()
+    return action
+
+
+def _change_entry(
+    incident: Incident,
+    name: str,
+    old: Any,
+    new: Any,
+    actor: ExternalUser | None,
+    now: dt.datetime,
+) -> TimelineEvent:
+    old_text, new_text = _describe(name, old), _describe(name, new)
+    label = name.replace("_", " ")
+    return TimelineEvent(
+        incident=incident,
+        kind=TimelineEventKind.INCIDENT_CHANGE,
+        time=now,
+        text=f"{label.capitalize()} changed from {old_text} to {new_text}",
+        author=actor,
+        metadata={"field": name, "old": _serialise(old), "new": _serialise(new)},
+    )
+
+
+def _describe(name: str, value: Any) -> str:
+    if value in (None, ""):
+        return "(none)"
+    if isinstance(value, ExternalUser):
+        return f"@{value.name}"
+    if name == "severity":
+        return Severity(value).label
+    return str(value)
+
+
+def _serialise(value: Any) -> Any:
+    if isinstance(value, ExternalUser):
+        return {"id": value.external_id, "name": value.name}
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _copy_fields(source: Incident, target: Incident, changes: dict[str, Any]) -> None:
+    """Keep the caller's instance in step with what was saved."""
+    if source is target:
+        return
+    for name in changes:
+        setattr(target, name, getattr(source, name))

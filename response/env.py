@@ -1,0 +1,48 @@
+"""Reading settings from the environment (SPEC §3).
+
+Every value comes from the environment, after ``.env`` has been loaded with python-dotenv. A
+required secret that is missing stops startup with an error naming it and where to get it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class MissingSetting(ImproperlyConfigured):
+    """A required variable is unset; the message says which and where it comes from."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_required(name: str, where: str) -> str:
+    """Return a required variable, or stop startup naming it and where to get it."""
+    value = env_str(name)
+    if not value:
+        raise MissingSetting(
+            f"{name} is not set. {where} Set it in the environment or in .env "
+            "(env.example lists every variable)."
+        )
+    return value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env_str(name).lower()
+    if not raw:
+        return default
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of on/off, true/false, 1/0; got {raw!r}.")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]

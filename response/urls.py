@@ -1,0 +1,13 @@
+"""Top-level routes (SPEC §4). Each package owns its own URLs; this file only mounts them."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("slack/", include("slack.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("ui.urls")),
+]

@@ -1,0 +1,161 @@
+"""Routing verified Slack requests to their registered handlers.
+
+In the request (fast, no Slack calls except opening a modal): slash commands, modal submissions,
+``immediate`` actions, and the acceptance of events and actions, which are recorded and deferred as
+jobs. In the worker: event handlers and ordinary action handlers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.db import connection, transaction
+
+from slack import registry
+from slack.models import CommsChannel
+from slack.request import ActionContext, SlashCommand, ViewContext
+
+logger = logging.getLogger(__name__)
+
+Answer = dict[str, Any] | str | None
+
+
+# --- Slash commands ----------------------------------------------------------------------------
+
+
+def handle_slash_command(command: SlashCommand) -> Answer:
+    registration = registry.slash_commands.get(command.command)
+    if registration is None:
+        logger.warning("no handler for slash command %s", command.command)
+        return {"response_type": "ephemeral", "text": f"Sorry, I don't know {command.command}."}
+    return registration.handler(command)
+
+
+# --- Events ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def accept_event(envelope: dict[str, Any]) -> bool:
+    """Record the delivery and defer its handling; False for a repeat or an unhandled type.
+
+    The event id is inserted under a unique constraint in the same transaction as the job, so a
+    retry that races the first delivery can never defer a second job.
+    """
+    from slack.tasks import process_event
+
+    event = envelope["event"]
+    event_type = event["type"]
+    if not registry.event_handlers.get(event_type):
+        logger.info("no handler for event %s (%s); ignored", event_type, envelope["event_id"])
+        return False
+    if not _record_once(envelope["event_id"], event_type):
+        logger.info("event %s already processed; ignored", envelope["event_id"])
+        return False
+    process_event.defer(envelope=envelope)
+    return True
+
+
+def run_event(envelope: dict[str, Any]) -> None:
+    """Call every handler registered for the event with the incident of its channel."""
+    event = envelope["event"]
+    if is_from_a_bot(event):
+        return
+    channel_id = event_channel_id(event)
+    comms = (
+        CommsChannel.objects.select_related("incident").filter(channel_id=channel_id).first()
+        if channel_id
+        else None
+    )
+    if comms is None:
+        logger.info("event %s in %s, not an incident channel", event["type"], channel_id)
+        return
+    for registration in registry.event_handlers.get(event["type"]):
+        registration.handler(comms.incident, event)
+
+
+def is_from_a_bot(event: dict[str, Any]) -> bool:
+    """Bots' posts (ours included) carry ``bot_id``, often with no subtype (slack-platform §4)."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    return bool(
+        event.get("bot_id") or event.get("subtype") == "bot_message" or message.get("bot_id")
+    )
+
+
+def event_channel_id(event: dict[str, Any]) -> str:
+    """Where the event happened: ``channel_id`` (pins), ``channel`` as an id or an object
+    (renames), or the pinned item's channel."""
+    channel = event.get("channel_id") or event.get("channel")
+    if isinstance(channel, dict):
+        channel = channel.get("id")
+    if not channel:
+        channel = (event.get("item") or {}).get("channel")
+    return channel or ""
+
+
+# --- Interactions --------------------------------------------------------------------------------
+
+
+def handle_interaction(payload: dict[str, Any]) -> dict[str, Any] | None:
+    kind = payload["type"]
+    if kind == "block_actions":
+        return _handle_block_actions(payload)
+    if kind in ("view_submission", "view_closed"):
+        return _handle_view(ViewContext.from_payload(payload))
+    logger.info("no handler for interaction type %s; ignored", kind)
+    return None
+
+
+def _handle_block_actions(payload: dict[str, Any]) -> None:
+    from slack.tasks import process_action
+
+    for index, context in enumerate(ActionContext.from_payload(payload)):
+        registration = registry.action_handlers.get(context.action_id)
+        if registration is None:
+            logger.warning("no handler for action %s; ignored", context.action_id)
+            continue
+        if registration.options.get("immediate"):
+            registration.handler(context)
+            continue
+        with transaction.atomic():
+            if _record_once(_action_key(payload, index), "block_actions"):
+                process_action.defer(payload=payload, action_index=index)
+
+
+def run_action(payload: dict[str, Any], action_index: int) -> None:
+    context = ActionContext.from_payload(payload)[action_index]
+    registration = registry.action_handlers.get(context.action_id)
+    if registration is None:
+        logger.warning("action %s lost its handler before it ran", context.action_id)
+        return
+    registration.handler(context)
+
+
+def _handle_view(context: ViewContext) -> dict[str, Any] | None:
+    registration = registry.view_handlers.get(context.callback_id)
+    if registration is None:
+        logger.warning("no handler for view %s (%s); ignored", context.callback_id, context.type)
+        return None
+    return registration.handler(context)
+
+
+# --- De-duplication ------------------------------------------------------------------------------
+
+
+def _record_once(key: str, kind: str) -> bool:
+    """Insert the key; True if it was new. One statement, safe against concurrent deliveries."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO slack_processedevent (event_id, event_type, received_at) "
+            "VALUES (%s, %s, now()) ON CONFLICT (event_id) DO NOTHING RETURNING id",
+            [key, kind],
+        )
+        return cursor.fetchone() is not None
+
+
+def _action_key(payload: dict[str, Any], index: int) -> str:
+    """A block action has no id of its own; the same click sent twice has the same content."""
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:40]
+    return f"action:{digest}:{index}"

@@ -1,0 +1,4 @@
+"""Built-in Slack behaviour, one module per flow, registered with the same decorators plugins use.
+
+Each module is imported here explicitly so the registries are complete and greppable.
+"""

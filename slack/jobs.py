@@ -1,0 +1,39 @@
+"""Declaring background jobs (procrastinate) the same way everywhere.
+
+Every job is retried with exponential backoff (2, 4, 8 … seconds) and releases its database
+connection when it ends, because workers run synchronous jobs in threads of their own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.db import close_old_connections
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
+
+QUEUE = "slack"
+RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
+
+
+def job(name: str, *, queue: str = QUEUE, retry: RetryStrategy = RETRY, **options: Any):
+    """Register ``func`` as a procrastinate task called ``name``; defer it with ``.defer(...)``.
+
+    ``.defer`` runs on Django's connection, so a job deferred inside ``transaction.atomic`` is
+    committed (or rolled back) with the change that needed it.
+    """
+
+    def decorate(func: Callable[..., Any]):
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            close_old_connections()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                close_old_connections()
+
+        return app.task(name=name, queue=queue, retry=retry, pass_context=False, **options)(run)
+
+    return decorate

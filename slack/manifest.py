@@ -1,0 +1,83 @@
+"""The Slack app manifest, filled in from ``SITE_URL`` (SPEC §4, slack-platform.md §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+BOT_SCOPES = [
+    "app_mentions:read",  # @incident commands
+    "bookmarks:write",  # bookmark the incident document in its channel
+    "channels:history",  # messages in comms channels (participation, keywords)
+    "channels:join",
+    "channels:manage",  # create, rename, invite, topic and purpose of comms channels
+    "channels:read",  # find the central channel; channel_rename
+    "chat:write",
+    "chat:write.public",  # post the headline without joining the central channel first
+    "commands",  # /incident
+    "groups:history",
+    "groups:read",
+    "groups:write",
+    "im:write",  # DM the lead when an incident closes
+    "pins:read",  # pinned messages become the timeline
+    "reactions:write",  # ✅ / ❓ on commands
+    "users:read",
+    "users:read.email",
+]
+
+BOT_EVENTS = [
+    "app_mention",
+    "channel_rename",
+    "group_rename",
+    "member_joined_channel",
+    "message.channels",
+    "message.groups",
+    "pin_added",
+    "pin_removed",
+]
+
+
+def build_manifest(site_url: str, bot_name: str) -> dict[str, Any]:
+    base = site_url.rstrip("/")
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": "Response",
+            "description": "Declare, coordinate and close incidents from Slack",
+            "background_color": "#b22222",
+        },
+        "features": {
+            "bot_user": {"display_name": bot_name, "always_online": True},
+            "slash_commands": [
+                {
+                    "command": "/incident",
+                    "url": f"{base}/slack/slash_command",
+                    "description": "Report an incident",
+                    "usage_hint": "[what is going wrong] | help",
+                    "should_escape": False,
+                }
+            ],
+        },
+        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "settings": {
+            "event_subscriptions": {
+                "request_url": f"{base}/slack/event",
+                "bot_events": BOT_EVENTS,
+            },
+            "interactivity": {"is_enabled": True, "request_url": f"{base}/slack/action"},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+@require_GET
+def manifest_view(request: HttpRequest) -> HttpResponse:
+    manifest = build_manifest(settings.SITE_URL, settings.INCIDENT_BOT_NAME)
+    text = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
+    return HttpResponse(text, content_type="application/yaml; charset=utf-8")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from slack import manifest, views
+
+app_name = "slack"
+
+urlpatterns = [
+    path("slash_command", views.slash_command, name="slash_command"),
+    path("event", views.event, name="event"),
+    path("action", views.action, name="action"),
+    path("manifest", manifest.manifest_view, name="manifest"),
+]

@@ -1,0 +1,79 @@
+"""The three endpoints Slack calls (SPEC §4): verify, parse, dispatch, answer.
+
+Verification comes first: a request that fails it is answered 403 before anything is parsed or
+stored. Malformed input is answered 400; unknown types are logged and answered 200 (a non-2xx
+would make Slack retry or show the user an error).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from slack import dispatch
+from slack.request import MalformedRequest, SlashCommand, parse_event_body, parse_interaction
+from slack.signature import verify_headers
+
+logger = logging.getLogger(__name__)
+
+View = Callable[[HttpRequest], HttpResponse]
+
+
+def from_slack(view: View) -> View:
+    """Refuse anything not signed by Slack; answer malformed bodies with 400."""
+
+    @csrf_exempt
+    @require_POST
+    @functools.wraps(view)
+    def verified(request: HttpRequest) -> HttpResponse:
+        body = request.body
+        if not verify_headers(
+            secret=settings.SLACK_SIGNING_SECRET, body=body, headers=request.headers
+        ):
+            logger.warning("refused an unsigned or stale request to %s", request.path)
+            return HttpResponseForbidden("invalid Slack signature")
+        try:
+            return view(request)
+        except MalformedRequest as error:
+            logger.warning("malformed request to %s: %s", request.path, error)
+            return JsonResponse({"error": str(error)}, status=400)
+
+    return verified
+
+
+@from_slack
+def slash_command(request: HttpRequest) -> HttpResponse:
+    if request.POST.get("ssl_check"):
+        return HttpResponse(status=200)
+    return _answer(dispatch.handle_slash_command(SlashCommand.from_form(request.POST)))
+
+
+@from_slack
+def event(request: HttpRequest) -> HttpResponse:
+    envelope = parse_event_body(request.body)
+    if envelope["type"] == "url_verification":
+        return JsonResponse({"challenge": str(envelope.get("challenge", ""))})
+    if envelope["type"] == "event_callback":
+        dispatch.accept_event(envelope)
+    else:
+        logger.info("ignored an Events API request of type %s", envelope["type"])
+    return HttpResponse(status=200)
+
+
+@from_slack
+def action(request: HttpRequest) -> HttpResponse:
+    return _answer(dispatch.handle_interaction(parse_interaction(request.POST)))
+
+
+def _answer(answer: dispatch.Answer) -> HttpResponse:
+    if answer is None:
+        return HttpResponse(status=200)
+    if isinstance(answer, str):
+        return JsonResponse({"response_type": "ephemeral", "text": answer})
+    return JsonResponse(answer)

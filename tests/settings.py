@@ -1,0 +1,33 @@
+"""Settings for the test suite: the production settings with fixed test secrets.
+
+The variables are forced (not defaulted) so that a developer's ``.env`` cannot point the suite at a
+real Slack workspace. ``DATABASE_URL`` is left alone: unset, the suite uses the embedded PostgreSQL.
+"""
+
+import os
+
+TEST_ENVIRONMENT = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "test-secret-key-with-enough-length-to-satisfy-checks-0123456789",
+    "SLACK_SIGNING_SECRET": "test-signing-secret",
+    "SLACK_TOKEN": "xoxb-test-token",
+    # Nothing listens on the discard port: a Slack call a test did not arrange fails at once.
+    "SLACK_API_BASE_URL": "http://127.0.0.1:9/api/",
+    "INCIDENT_CHANNEL_NAME": "incidents",
+    "INCIDENT_CHANNEL_ID": "",
+    "CRON_TOKEN": "test-cron-token",
+    "ENCRYPTED_FIELD_KEY": "test-encryption-passphrase",
+    "SITE_URL": "http://testserver",
+    "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "RESPONSE_PLUGINS": "",
+    "SLACK_API_MAX_RETRIES": "2",
+}
+os.environ.update(TEST_ENVIRONMENT)
+
+from response.settings import *  # noqa: E402, F403
+
+# Templates may use {% static %} without a collectstatic run.
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

@@ -1,0 +1,3 @@
+"""Server-rendered pages (SPEC §10): the incident list and the incident document."""
+
+urlpatterns: list = []
