@@ -1,0 +1,43 @@
+# Response: `make run` to try it, `make test` to test it. `make help` lists the rest.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint fmt migrate shell worker check-deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP) ## Run Response locally: database, migrations, web and worker (Ctrl-C stops all)
+	$(BIN)/python -m response.runner
+
+test: $(STAMP) ## Run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## Check style and lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP) ## Format the code and fix what can be fixed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: $(STAMP) ## Apply database migrations
+	$(BIN)/python manage.py migrate
+
+shell: $(STAMP) ## A Django shell
+	$(BIN)/python manage.py shell
+
+worker: $(STAMP) ## Run only the job worker
+	$(BIN)/python manage.py procrastinate worker
+
+clean: ## Remove the virtualenv and local data (the embedded database included)
+	rm -rf $(VENV) .data staticfiles

@@ -1,0 +1,129 @@
+"""``make run``: Response on one machine, with nothing to set up (SPEC §12).
+
+Starts the embedded PostgreSQL (unless ``DATABASE_URL`` is set), applies migrations, then runs the
+web server and the job worker under honcho with their output interleaved. Ctrl-C stops them all;
+the database stops last, when this process exits.
+
+Values missing from the environment and ``.env`` get local ones: the required secrets are generated
+once and kept in ``.data/local-secrets.env`` (so encrypted data stays readable across runs), debug
+mode is on, and Slack calls go to the local sandbox address unless a real ``SLACK_TOKEN`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from dotenv import dotenv_values, load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_API_URL = "http://127.0.0.1:8999/api/"
+GENERATED_SECRETS = (
+    "DJANGO_SECRET_KEY",
+    "SLACK_SIGNING_SECRET",
+    "CRON_TOKEN",
+    "ENCRYPTED_FIELD_KEY",
+)
+
+
+def main() -> int:
+    load_dotenv(ROOT / ".env", override=False)
+    data_dir = Path(os.environ.get("RESPONSE_DATA_DIR") or ROOT / ".data")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = os.environ.get("RESPONSE_PORT", "8000")
+    _apply_local_defaults(data_dir, port)
+
+    if not os.environ.get("DATABASE_URL"):
+        from response.embedded_db import embedded_database_url
+
+        # This process holds the embedded server; the children reach it through DATABASE_URL
+        # and never attach to it, so it stops when this process exits.
+        os.environ["DATABASE_URL"] = embedded_database_url(data_dir)
+        print(f"Database: embedded PostgreSQL in {data_dir / 'postgres'}", flush=True)
+
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], check=True, cwd=ROOT)
+    _create_admin_if_asked(manage)
+    _print_banner(port)
+    return _supervise(
+        {
+            "web": f"{_quote(manage)} runserver 127.0.0.1:{port} --noreload",
+            "worker": f"{_quote(manage)} procrastinate worker",
+        }
+    )
+
+
+def _apply_local_defaults(data_dir: Path, port: str) -> None:
+    env = os.environ
+    env.setdefault("DJANGO_DEBUG", "1")
+    env.setdefault("SITE_URL", f"http://localhost:{port}")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    if not env.get("SLACK_TOKEN"):
+        env.setdefault("SLACK_API_BASE_URL", SANDBOX_API_URL)
+    stored = data_dir / "local-secrets.env"
+    known = {k: v for k, v in dotenv_values(stored).items() if v} if stored.exists() else {}
+    for name in GENERATED_SECRETS:
+        if env.get(name):
+            continue
+        if name not in known:
+            known[name] = secrets.token_urlsafe(32)
+        env[name] = known[name]
+    stored.write_text("".join(f"{name}={value}\n" for name, value in sorted(known.items())))
+    stored.chmod(0o600)
+
+
+def _create_admin_if_asked(manage: list[str]) -> None:
+    if not (
+        os.environ.get("DJANGO_SUPERUSER_USERNAME") and os.environ.get("DJANGO_SUPERUSER_PASSWORD")
+    ):
+        return
+    result = subprocess.run(
+        [*manage, "createsuperuser", "--noinput"], cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0 and "already taken" not in result.stderr:
+        sys.stderr.write(result.stderr)
+
+
+def _print_banner(port: str) -> None:
+    site = f"http://localhost:{port}"
+    slack = os.environ.get("SLACK_API_BASE_URL", "https://slack.com/api/")
+    print(
+        "\n".join(
+            [
+                "",
+                "Response is starting:",
+                f"  health       {site}/healthz",
+                f"  Slack app    {site}/slack/manifest  (the manifest to create the Slack app)",
+                f"  admin        {site}/admin/  (create a login: "
+                ".venv/bin/python manage.py createsuperuser)",
+                f"  Slack API    {slack}",
+                "Press Ctrl-C to stop everything.",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+
+
+def _supervise(commands: dict[str, str]) -> int:
+    from honcho.manager import Manager
+
+    manager = Manager()
+    for name, command in commands.items():
+        manager.add_process(name, command, env=dict(os.environ), cwd=str(ROOT))
+    manager.loop()
+    # Ctrl-C is how people stop it: that is a clean exit, not a failure.
+    return 0 if manager.returncode in (None, 0, 130, -2) else manager.returncode
+
+
+def _quote(argv: list[str]) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(part) for part in argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""`make run` as a newcomer meets it: no .env, no database, then Ctrl-C (SPEC §12)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL_VARIABLES = (
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_DEBUG",
+    "SLACK_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_BASE_URL",
+    "CRON_TOKEN",
+    "ENCRYPTED_FIELD_KEY",
+    "SITE_URL",
+    "ALLOWED_HOSTS",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+        return response.status, response.read()
+
+
+def _wait_for(url: str, runner: subprocess.Popen, seconds: float) -> tuple[int, bytes]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if runner.poll() is not None:
+            pytest.fail(f"the runner exited early:\n{runner.stdout.read()}")
+        try:
+            return _get(url)
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"{url} did not answer within {seconds} s")
+
+
+def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if "postgres" in (process.info["name"] or "") and str(data_dir) in cmdline:
+            found.append(process)
+    return found
+
+
+@pytest.mark.slow
+def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
+    port = _free_port()
+    env = {name: value for name, value in os.environ.items() if name not in LOCAL_VARIABLES}
+    env.update(RESPONSE_DATA_DIR=str(tmp_path / "data"), RESPONSE_PORT=str(port))
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "response.runner"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        status, body = _wait_for(f"http://127.0.0.1:{port}/healthz", runner, 120)
+        assert status == 200
+        assert b'"ok"' in body
+        status, manifest = _get(f"http://127.0.0.1:{port}/slack/manifest")
+        assert status == 200
+        assert f"http://localhost:{port}/slack/event".encode() in manifest
+        assert _postgres_processes(tmp_path / "data"), "the embedded PostgreSQL should run"
+        worker_up = any(
+            "procrastinate" in " ".join(child.cmdline())
+            for child in psutil.Process(runner.pid).children(recursive=True)
+        )
+        assert worker_up, "the job worker should run beside the web server"
+
+        runner.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        output, _ = runner.communicate(timeout=60)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+
+    assert runner.returncode == 0, output
+    assert "web stopped" in output and "worker stopped" in output
+    deadline = time.monotonic() + 10
+    while _postgres_processes(tmp_path / "data") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _postgres_processes(tmp_path / "data") == []
