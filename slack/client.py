@@ -1,0 +1,426 @@
+"""The one way Response talks to the Slack Web API.
+
+Everything goes through ``get_slack_client()``, which wraps ``slack_sdk.WebClient`` configured from
+settings (token, ``SLACK_API_BASE_URL``, timeout, retries of 429s and dropped connections). Each
+call logs one line and turns failures into the classes of ``slack.errors``, so callers never see
+``SlackApiError`` or ``urllib`` exceptions. Nothing here talks to Slack at import time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.client import HTTPException
+from typing import Any, Protocol, TypeVar
+from urllib.error import URLError
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.web import SlackResponse
+
+from slack.errors import (
+    AlreadyInChannel,
+    AlreadyReacted,
+    ChannelNotFound,
+    MissingScope,
+    SlackConnectionError,
+    SlackError,
+    SlackServerError,
+    error_for,
+)
+
+logger = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+Blocks = list[JsonDict]
+T = TypeVar("T")
+
+
+class SlackClient(Protocol):
+    """The Web API calls Response makes. Tests and the sandbox may provide their own."""
+
+    def auth_test(self) -> JsonDict: ...
+
+    def post_message(
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: Blocks | None = None,
+        thread_ts: str | None = None,
+        metadata: JsonDict | None = None,
+    ) -> JsonDict: ...
+
+    def update_message(
+        self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None
+    ) -> JsonDict: ...
+
+    def post_ephemeral(
+        self, *, channel: str, user: str, text: str, blocks: Blocks | None = None
+    ) -> JsonDict: ...
+
+    def open_view(self, *, trigger_id: str, view: JsonDict) -> JsonDict: ...
+
+    def update_view(self, *, view_id: str, view: JsonDict, hash: str | None = None) -> JsonDict: ...
+
+    def create_channel(self, *, name: str, is_private: bool = False) -> JsonDict: ...
+
+    def invite(self, *, channel: str, users: list[str]) -> JsonDict: ...
+
+    def set_topic(self, *, channel: str, topic: str) -> JsonDict: ...
+
+    def set_purpose(self, *, channel: str, purpose: str) -> JsonDict: ...
+
+    def rename_channel(self, *, channel: str, name: str) -> JsonDict: ...
+
+    def add_bookmark(self, *, channel: str, title: str, link: str) -> JsonDict: ...
+
+    def add_reaction(self, *, channel: str, ts: str, name: str) -> JsonDict: ...
+
+    def get_permalink(self, *, channel: str, message_ts: str) -> JsonDict: ...
+
+    def user_info(self, *, user: str) -> JsonDict: ...
+
+    def open_dm(self, *, users: str | list[str]) -> str: ...
+
+    def iter_conversations(
+        self, *, types: str = "public_channel,private_channel"
+    ) -> Iterator[JsonDict]: ...
+
+
+# Network failures the SDK lets through once its retry handlers give up. A read timeout arrives
+# as a bare TimeoutError (socket.timeout) and is deliberately not retried by the SDK: the request
+# may have been carried out, and a second chat.postMessage would post twice.
+CONNECTION_ERRORS = (URLError, TimeoutError, ConnectionError, HTTPException)
+
+
+class WebSlackClient:
+    """``SlackClient`` over HTTP with ``slack_sdk.WebClient``."""
+
+    def __init__(self, *, token: str, base_url: str, timeout: float, max_retries: int) -> None:
+        base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.base_url = base_url
+        self.timeout = timeout
+        self._web = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=timeout,  # type: ignore[arg-type]  # urllib takes float seconds too
+            retry_handlers=[
+                RateLimitErrorRetryHandler(max_retry_count=max_retries),
+                ConnectionErrorRetryHandler(max_retry_count=max_retries),
+            ],
+        )
+        if _is_loopback(base_url):
+            _bypass_proxy_for(base_url)
+            self._web.proxy = None
+
+    # --- Calls ---------------------------------------------------------------------------------
+
+    def auth_test(self) -> JsonDict:
+        return self._call("auth.test")
+
+    def post_message(
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: Blocks | None = None,
+        thread_ts: str | None = None,
+        metadata: JsonDict | None = None,
+    ) -> JsonDict:
+        return self._call(
+            "chat.postMessage",
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            metadata=metadata,
+        )
+
+    def update_message(
+        self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None
+    ) -> JsonDict:
+        return self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def post_ephemeral(
+        self, *, channel: str, user: str, text: str, blocks: Blocks | None = None
+    ) -> JsonDict:
+        return self._call(
+            "chat.postEphemeral", channel=channel, user=user, text=text, blocks=blocks
+        )
+
+    def open_view(self, *, trigger_id: str, view: JsonDict) -> JsonDict:
+        return self._call("views.open", trigger_id=trigger_id, view=view)
+
+    def update_view(self, *, view_id: str, view: JsonDict, hash: str | None = None) -> JsonDict:
+        # ``hash`` makes Slack refuse the update if the view changed since it was read.
+        return self._call("views.update", view_id=view_id, view=view, hash=hash)
+
+    def create_channel(self, *, name: str, is_private: bool = False) -> JsonDict:
+        return self._call("conversations.create", name=name, is_private=is_private)
+
+    def invite(self, *, channel: str, users: list[str]) -> JsonDict:
+        try:
+            return self._call("conversations.invite", channel=channel, users=users)
+        except AlreadyInChannel as error:
+            if len(users) <= 1:
+                return {"ok": True, "channel": {"id": channel}, "warning": "already_in_channel"}
+            # One member among several fails the whole call: invite the others one by one.
+            already = {
+                item.get("user")
+                for item in (error.response or {}).get("errors") or []
+                if isinstance(item, dict) and item.get("error") == "already_in_channel"
+            }
+            for user in users:
+                if user not in already:
+                    self.invite(channel=channel, users=[user])
+            return {"ok": True, "channel": {"id": channel}, "warning": "already_in_channel"}
+
+    def set_topic(self, *, channel: str, topic: str) -> JsonDict:
+        return self._call("conversations.setTopic", channel=channel, topic=topic)
+
+    def set_purpose(self, *, channel: str, purpose: str) -> JsonDict:
+        return self._call("conversations.setPurpose", channel=channel, purpose=purpose)
+
+    def rename_channel(self, *, channel: str, name: str) -> JsonDict:
+        return self._call("conversations.rename", channel=channel, name=name)
+
+    def add_bookmark(self, *, channel: str, title: str, link: str) -> JsonDict:
+        return self._call("bookmarks.add", channel_id=channel, title=title, type="link", link=link)
+
+    def add_reaction(self, *, channel: str, ts: str, name: str) -> JsonDict:
+        try:
+            return self._call("reactions.add", channel=channel, timestamp=ts, name=name)
+        except AlreadyReacted:
+            # The reaction is there, which is all the caller wanted (a retried job, say).
+            return {"ok": True, "warning": "already_reacted"}
+
+    def get_permalink(self, *, channel: str, message_ts: str) -> JsonDict:
+        return self._call("chat.getPermalink", channel=channel, message_ts=message_ts)
+
+    def user_info(self, *, user: str) -> JsonDict:
+        return self._call("users.info", user=user)
+
+    def open_dm(self, *, users: str | list[str]) -> str:
+        data = self._call("conversations.open", users=users)
+        return str(data["channel"]["id"])
+
+    def iter_conversations(
+        self, *, types: str = "public_channel,private_channel"
+    ) -> Iterator[JsonDict]:
+        """Every channel the bot can see, fetching pages (200 channels each) as they are needed."""
+        method = "conversations.list"
+        response = self._send(method, types=types, exclude_archived=True, limit=200)
+        # Iterating a SlackResponse re-sends the request with the next cursor; the first step
+        # yields the response itself without a request.
+        pages = iter(response)
+        next(pages)
+        while True:
+            yield from response.get("channels") or []
+            if not _next_cursor(response):
+                return
+            self._guarded(method, lambda: next(pages))
+
+    # --- Plumbing ------------------------------------------------------------------------------
+
+    def _call(self, method_name: str, **kwargs: Any) -> JsonDict:
+        """Call a Web API method (``chat.postMessage``) and return its data."""
+        return dict(self._send(method_name, **kwargs).data)  # type: ignore[arg-type]
+
+    def _send(self, method_name: str, **kwargs: Any) -> SlackResponse:
+        # The SDK names its methods after the API's: chat.postMessage -> chat_postMessage. Its
+        # methods know which calls go as JSON and how lists are joined, so they are used as is.
+        sdk_method = getattr(self._web, method_name.replace(".", "_"))
+        return self._guarded(method_name, lambda: sdk_method(**kwargs))
+
+    def _guarded(self, method: str, send: Callable[[], T]) -> T:
+        """Run one request: one log line, and only ``SlackError`` subclasses escape."""
+        started = time.monotonic()
+        try:
+            result = send()
+        except SlackApiError as exc:
+            raw = exc.response
+            data = raw.data if isinstance(raw.data, dict) else None
+            error = error_for(method, data, raw.status_code, headers=raw.headers)
+            self._log(method, started, error)
+            raise error from exc
+        except CONNECTION_ERRORS as exc:
+            error = SlackConnectionError(
+                self._connection_message(method, exc), code="connection_error", method=method
+            )
+            self._log(method, started, error)
+            raise error from exc
+        except json.JSONDecodeError as exc:
+            # A later page that is not JSON (an HTML error page from a proxy, say).
+            error = SlackServerError(code="invalid_response", method=method)
+            self._log(method, started, error)
+            raise error from exc
+        self._log(method, started, None)
+        return result
+
+    def _connection_message(self, method: str, exc: BaseException) -> str:
+        reason = getattr(exc, "reason", None) or exc
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+            return (
+                f"Slack did not answer {method} at {self.base_url} within {self.timeout:g} s "
+                "(SLACK_API_TIMEOUT)"
+            )
+        return (
+            f"Could not reach Slack for {method} at {self.base_url} (SLACK_API_BASE_URL): {reason}"
+        )
+
+    @staticmethod
+    def _log(method: str, started: float, error: SlackError | None) -> None:
+        duration_ms = round((time.monotonic() - started) * 1000)
+        fields = {
+            "slack_method": method,
+            "slack_ok": error is None,
+            "slack_error": error.code if error else None,
+            "duration_ms": duration_ms,
+        }
+        if error is None:
+            logger.info(
+                "slack_api method=%s ok=true duration_ms=%d", method, duration_ms, extra=fields
+            )
+        else:
+            logger.warning(
+                "slack_api method=%s ok=false error=%s duration_ms=%d",
+                method,
+                error.code,
+                duration_ms,
+                extra=fields,
+            )
+
+
+def _next_cursor(response: SlackResponse) -> str:
+    metadata = response.get("response_metadata") or {}
+    return str(metadata.get("next_cursor") or response.get("next_cursor") or "")
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _bypass_proxy_for(url: str) -> None:
+    """Make urllib connect straight to a loopback base URL even if HTTP(S)_PROXY is set.
+
+    The SDK reads ``HTTPS_PROXY``/``HTTP_PROXY`` itself when no proxy is given, and urllib's own
+    default opener reads them again; both skip the proxy only for hosts listed in ``no_proxy``.
+    A proxy cannot reach this machine's 127.0.0.1 (the sandbox, the tests' stand-in) anyway.
+    """
+    host = urlsplit(url).hostname or ""
+    for name in ("no_proxy", "NO_PROXY"):
+        current = os.environ.get(name)
+        if name == "NO_PROXY" and current is None:
+            continue  # urllib reads the lower-case one first; only keep an existing one in step
+        entries = [entry.strip() for entry in (current or "").split(",") if entry.strip()]
+        if host not in entries and "*" not in entries:
+            os.environ[name] = ",".join([*entries, host])
+
+
+# --- Shared instances --------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str, float, int], WebSlackClient] = {}
+_bot_user_ids: dict[tuple[str, str], str] = {}
+_central_channel_ids: dict[tuple[str, str, str], str] = {}
+# Held while resolving, so concurrent first uses make one call rather than one each; cached
+# values are read without it.
+_resolve_lock = threading.Lock()
+
+
+def get_slack_client() -> SlackClient:
+    """The client for the current settings (a new one when tests override them)."""
+    key = (
+        settings.SLACK_TOKEN,
+        settings.SLACK_API_BASE_URL,
+        float(settings.SLACK_API_TIMEOUT),
+        int(settings.SLACK_API_MAX_RETRIES),
+    )
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = WebSlackClient(
+                token=key[0], base_url=key[1], timeout=key[2], max_retries=key[3]
+            )
+            _clients[key] = client
+        return client
+
+
+def _describe_token(token: str) -> str:
+    """Enough of the token to tell which one is configured, not enough to use it."""
+    if len(token) <= 12:
+        return f"{token[:5]}…"
+    return f"{token[:5]}…{token[-4:]}"
+
+
+def bot_user_id() -> str:
+    """The bot's own user id (``auth.test``), asked once per token and base URL."""
+    key = (settings.SLACK_TOKEN, settings.SLACK_API_BASE_URL)
+    if key in _bot_user_ids:
+        return _bot_user_ids[key]
+    with _resolve_lock:
+        if key not in _bot_user_ids:
+            try:
+                data = get_slack_client().auth_test()
+            except SlackError as error:
+                raise error.with_message(
+                    f"Could not learn the bot's user id with auth.test using SLACK_TOKEN "
+                    f"({_describe_token(key[0])}) against {key[1]}: {error.message}"
+                ) from error
+            _bot_user_ids[key] = str(data["user_id"])
+        return _bot_user_ids[key]
+
+
+def central_channel_id() -> str:
+    """The id of the central channel: ``INCIDENT_CHANNEL_ID``, or looked up by name once."""
+    if settings.INCIDENT_CHANNEL_ID:
+        return settings.INCIDENT_CHANNEL_ID
+    name = settings.INCIDENT_CHANNEL_NAME.lstrip("#")
+    key = (settings.SLACK_TOKEN, settings.SLACK_API_BASE_URL, name)
+    if key in _central_channel_ids:
+        return _central_channel_ids[key]
+    with _resolve_lock:
+        if key not in _central_channel_ids:
+            _central_channel_ids[key] = _find_channel(name)
+        return _central_channel_ids[key]
+
+
+def _find_channel(name: str) -> str:
+    try:
+        for channel in get_slack_client().iter_conversations():
+            if channel.get("name") == name:
+                return str(channel["id"])
+    except MissingScope as error:
+        raise error.with_message(
+            f"Could not list channels to find #{name}: {error.message}; "
+            "or set INCIDENT_CHANNEL_ID to skip the lookup"
+        ) from error
+    raise ChannelNotFound(
+        f"No channel named #{name} is visible to the bot. Create it, invite the bot into it "
+        f"(/invite @{settings.INCIDENT_BOT_NAME}) if it is private, or set INCIDENT_CHANNEL_ID.",
+        method="conversations.list",
+    )
+
+
+def reset_caches() -> None:
+    """Forget clients, the bot's id and the channel id (tests change settings between runs)."""
+    with _lock:
+        _clients.clear()
+    with _resolve_lock:
+        _bot_user_ids.clear()
+        _central_channel_ids.clear()
