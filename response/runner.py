@@ -1,8 +1,8 @@
 """``make run``: Response on one machine, with nothing to set up (SPEC §12).
 
 Starts the embedded PostgreSQL (unless ``DATABASE_URL`` is set), applies migrations, then runs the
-web server and the job worker under honcho with their output interleaved. Ctrl-C stops them all;
-the database stops last, when this process exits.
+web server, the job worker and a cron ticker under honcho, their output interleaved. Ctrl-C stops
+them all; the database stops last, when this process exits.
 
 Values missing from the environment and ``.env`` get local ones: the required secrets are generated
 once and kept in ``.data/local-secrets.env`` (so encrypted data stays readable across runs), debug
@@ -52,6 +52,7 @@ def main() -> int:
         {
             "web": f"{_quote(manage)} runserver 127.0.0.1:{port} --noreload",
             "worker": f"{_quote(manage)} procrastinate worker",
+            "cron": f"{_quote([sys.executable, '-m', 'response.ticker'])}",
         }
     )
 

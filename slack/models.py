@@ -22,6 +22,12 @@ class CommsChannel(models.Model):
     def __str__(self) -> str:
         return f"#{self.name}"
 
+    def post_in_channel(self, text: str, blocks: list[dict] | None = None) -> None:
+        """Post into this channel once the current transaction commits (as a job)."""
+        from slack import outbox
+
+        outbox.post_in_channel(self.channel_id, text, blocks)
+
 
 class HeadlinePost(models.Model):
     """The incident's summary message in the central channel, updated in place."""

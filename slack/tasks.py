@@ -19,3 +19,7 @@ def process_event(envelope: dict[str, Any]) -> None:
 def process_action(payload: dict[str, Any], action_index: int) -> None:
     """Run the handler of one action of a ``block_actions`` payload."""
     dispatch.run_action(payload, action_index)
+
+
+# Jobs declared next to the code that defers them, imported so every worker knows them.
+from slack.outbox import post_message  # noqa: E402, F401

@@ -8,15 +8,16 @@ would make Slack retry or show the user an error).
 from __future__ import annotations
 
 import functools
+import hmac
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from slack import dispatch
+from slack import dispatch, notifications
 from slack.request import MalformedRequest, SlashCommand, parse_event_body, parse_interaction
 from slack.signature import verify_headers
 
@@ -77,3 +78,14 @@ def _answer(answer: dispatch.Answer) -> HttpResponse:
     if isinstance(answer, str):
         return JsonResponse({"response_type": "ephemeral", "text": answer})
     return JsonResponse(answer)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def cron_minute(request: HttpRequest) -> HttpResponse:
+    """The reminder sweep, called every minute by the cron container (SPEC §8)."""
+    presented = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(presented.encode(), f"Bearer {settings.CRON_TOKEN}".encode()):
+        logger.warning("refused a cron call without the right token")
+        return HttpResponseForbidden("a valid Authorization: Bearer <CRON_TOKEN> is required")
+    return JsonResponse(notifications.sweep().as_dict())

@@ -2,3 +2,5 @@
 
 Each module is imported here explicitly so the registries are complete and greppable.
 """
+
+from slack.handlers import reminders  # noqa: F401

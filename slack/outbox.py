@@ -1,0 +1,55 @@
+"""Messages Response has promised to post: each becomes a job, deferred in the caller's transaction.
+
+Inside :func:`collecting_posts` (the reminder sweep uses it) posts are gathered and deferred in one
+statement at the end, so the sweep's query count does not grow with the number of reminders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from typing import Any
+
+from slack.jobs import job
+
+_collector: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "post_collector", default=None
+)
+
+
+@job("slack.post_message")
+def post_message(channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
+    from slack.client import get_slack_client
+
+    get_slack_client().post_message(channel=channel_id, text=text, blocks=blocks)
+
+
+def post_in_channel(channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
+    """Promise a post into a channel: it is sent by the worker once the transaction commits."""
+    job_kwargs = {"channel_id": channel_id, "text": text, "blocks": blocks}
+    collected = _collector.get()
+    if collected is not None:
+        collected.append(job_kwargs)
+    else:
+        post_message.defer(**job_kwargs)
+
+
+@contextlib.contextmanager
+def collecting_posts() -> Iterator[list[dict[str, Any]]]:
+    """Gather the posts made inside the block instead of deferring them one by one.
+
+    The caller decides which gathered posts to keep and defers them with :func:`defer_posts`.
+    """
+    gathered: list[dict[str, Any]] = []
+    token = _collector.set(gathered)
+    try:
+        yield gathered
+    finally:
+        _collector.reset(token)
+
+
+def defer_posts(posts: list[dict[str, Any]]) -> None:
+    """Defer many posts in one statement."""
+    if posts:
+        post_message.batch_defer(*posts)
