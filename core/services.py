@@ -223,3 +223,53 @@ def _copy_fields(source: Incident, target: Incident, changes: dict[str, Any]) ->
         return
     for name in changes:
         setattr(target, name, getattr(source, name))
+
+
+@transaction.atomic
+def timeline_source_upsert(
+    *,
+    incident: Incident,
+    source_ref: str,
+    kind: str,
+    text: str,
+    author: ExternalUser | None,
+    time: dt.datetime,
+    metadata: dict[str, Any],
+) -> TimelineEvent:
+    """Record the timeline entry of an outside source (a pinned message) once, or refresh it.
+
+    Keyed on ``source_ref``, so the same source delivered twice (a re-pin, a retried event)
+    stays one entry.
+    """
+    entry, created = TimelineEvent.objects.get_or_create(
+        incident=incident,
+        source_ref=source_ref,
+        defaults={
+            "kind": kind,
+            "text": text,
+            "author": author,
+            "time": time,
+            "metadata": metadata,
+        },
+    )
+    if not created and (entry.text, entry.metadata) != (text, metadata):
+        entry.text, entry.metadata = text, metadata
+        entry.save(update_fields=["text", "metadata"])
+    return entry
+
+
+@transaction.atomic
+def timeline_source_edit(*, incident: Incident, source_ref: str, text: str) -> bool:
+    """Follow an edit of a source's text; False when no entry comes from that source."""
+    return bool(
+        TimelineEvent.objects.filter(incident=incident, source_ref=source_ref)
+        .exclude(text=text)
+        .update(text=text)
+    )
+
+
+@transaction.atomic
+def timeline_source_remove(*, incident: Incident, source_ref: str) -> bool:
+    """Remove the entry of a source (an unpinned message); False when there was none."""
+    deleted, _ = TimelineEvent.objects.filter(incident=incident, source_ref=source_ref).delete()
+    return bool(deleted)

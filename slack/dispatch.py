@@ -58,8 +58,13 @@ def accept_event(envelope: dict[str, Any]) -> bool:
     return True
 
 
+@transaction.atomic
 def run_event(envelope: dict[str, Any]) -> None:
-    """Call every handler registered for the event with the incident of its channel."""
+    """Call every handler registered for the event with the incident of its channel.
+
+    One transaction for all handlers: what they write and the replies they defer commit
+    together, so a failed attempt leaves nothing behind and its retry does everything once.
+    """
     event = envelope["event"]
     if is_from_a_bot(event):
         return
@@ -125,6 +130,8 @@ def _handle_block_actions(payload: dict[str, Any]) -> None:
 
 
 def run_action(payload: dict[str, Any], action_index: int) -> None:
+    """Action handlers manage their own transactions: some record progress between Slack
+    calls (creating a channel), so that a retry carries on where the last attempt stopped."""
     context = ActionContext.from_payload(payload)[action_index]
     registration = registry.action_handlers.get(context.action_id)
     if registration is None:

@@ -32,3 +32,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests: look files up per request
+
+# Each test run gets its own database, so two runs at once (two terminals, two checkouts sharing
+# the embedded server) never drop each other's tables.
+DATABASES["default"]["TEST"] = {"NAME": f"test_response_{os.getpid()}"}  # noqa: F405
+# Worker threads close their connection after each job, so the test database can be dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

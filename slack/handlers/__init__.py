@@ -3,4 +3,8 @@
 Each module is imported here explicitly so the registries are complete and greppable.
 """
 
-from slack.handlers import reminders  # noqa: F401
+from slack.handlers import (
+    commands,  # noqa: F401
+    events,  # noqa: F401
+    reminders,  # noqa: F401
+)

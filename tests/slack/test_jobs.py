@@ -20,6 +20,10 @@ class Rollback(Exception):
     pass
 
 
+def event_job() -> ProcrastinateJob:
+    return ProcrastinateJob.objects.get(task_name="slack.process_event")
+
+
 @pytest.fixture
 def pin_calls():
     calls: list[str] = []
@@ -57,7 +61,7 @@ def test_a_job_deferred_in_a_committed_transaction_runs_once(comms_channel, pin_
     jobs()
 
     assert pin_calls == ["1700000100.000300"]
-    assert ProcrastinateJob.objects.get().status == "succeeded"
+    assert event_job().status == "succeeded"
 
 
 def test_a_job_that_raises_is_retried_with_backoff(client, comms_channel, jobs):
@@ -72,7 +76,7 @@ def test_a_job_that_raises_is_retried_with_backoff(client, comms_channel, jobs):
     try:
         post_event(client, load_fixture("event_pin_added"))
         jobs()
-        job = ProcrastinateJob.objects.get()
+        job = event_job()
         assert (job.status, job.attempts) == ("todo", 1)
         assert job.scheduled_at > timezone.now()  # backoff: not retried at once
 
@@ -82,4 +86,4 @@ def test_a_job_that_raises_is_retried_with_backoff(client, comms_channel, jobs):
         registry.event_handlers.unregister("pin_added", flaky)
 
     assert len(attempts) == 2
-    assert ProcrastinateJob.objects.get().status == "succeeded"
+    assert event_job().status == "succeeded"
