@@ -19,7 +19,8 @@ class MissingSetting(ImproperlyConfigured):
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The variable's value; set but empty counts as unset (``FOO=`` in .env keeps the default)."""
+    return (os.environ.get(name) or "").strip() or default
 
 
 def env_required(name: str, where: str) -> str:

@@ -81,8 +81,13 @@ def _create_admin_if_asked(manage: list[str]) -> None:
         os.environ.get("DJANGO_SUPERUSER_USERNAME") and os.environ.get("DJANGO_SUPERUSER_PASSWORD")
     ):
         return
+    env = {**os.environ, "DJANGO_SUPERUSER_EMAIL": os.environ.get("DJANGO_SUPERUSER_EMAIL", "")}
     result = subprocess.run(
-        [*manage, "createsuperuser", "--noinput"], cwd=ROOT, capture_output=True, text=True
+        [*manage, "createsuperuser", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0 and "already taken" not in result.stderr:
         sys.stderr.write(result.stderr)

@@ -177,8 +177,9 @@ SECURE_HSTS_PRELOAD = _HTTPS
 # Behind a TLS-terminating proxy (ngrok, a load balancer) the scheme arrives in this header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS: list[str] = []
-# /healthz is probed over plain HTTP inside the network, so it must not be redirected.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probed and ticked over plain HTTP inside the network (load balancer, cron container), so these
+# must not be redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^slack/cron_minute$"]
 
 # --- Extension API (SPEC §7) ---------------------------------------------------------------------
 

@@ -63,12 +63,28 @@ def tick_every_minute(client, clock, jobs, until_minutes: int, step: int = 1) ->
     jobs()
 
 
+REMINDER_TEXTS = ("no lead", "no severity", "Can it be closed?", "status page update")
+
+
 def posts(fake_slack, containing: str) -> list[str]:
     return [
         call.params["text"]
         for call in fake_slack.calls("chat.postMessage")
         if containing in call.params.get("text", "")
     ]
+
+
+def reminder_calls(fake_slack) -> list:
+    """Posts of reminders (the declare flow's headline posts and notices are not counted)."""
+    return [
+        call
+        for call in fake_slack.calls("chat.postMessage")
+        if any(text in call.params.get("text", "") for text in REMINDER_TEXTS)
+    ]
+
+
+def post_jobs() -> int:
+    return ProcrastinateJob.objects.filter(task_name="slack.post_message").count()
 
 
 def test_no_lead_is_reminded_every_2_minutes_5_times(client, clock, jobs, fake_slack):
@@ -97,7 +113,7 @@ def test_no_severity_is_reminded_every_5_minutes_5_times(client, clock, jobs, fa
     tick_every_minute(client, clock, jobs, until_minutes=40)
 
     assert len(posts(fake_slack, "no severity")) == 5
-    assert all(call.params["channel"] == "C0COMMS" for call in fake_slack.calls("chat.postMessage"))
+    assert {call.params["channel"] for call in reminder_calls(fake_slack)} == {"C0COMMS"}
 
 
 def test_still_open_asks_every_12_hours_6_times(client, clock, jobs, fake_slack):
@@ -129,7 +145,7 @@ def test_reminders_stop_when_the_incident_closes(client, clock, jobs, fake_slack
 
     tick_every_minute(client, clock, jobs, until_minutes=60 * 13, step=7)
 
-    assert len(fake_slack.calls("chat.postMessage")) == 1
+    assert len(reminder_calls(fake_slack)) == 1
 
 
 def test_incidents_without_a_comms_channel_get_no_reminders(client, clock, jobs, fake_slack):
@@ -137,7 +153,7 @@ def test_incidents_without_a_comms_channel_get_no_reminders(client, clock, jobs,
 
     tick_every_minute(client, clock, jobs, until_minutes=30)
 
-    assert fake_slack.calls("chat.postMessage") == []
+    assert reminder_calls(fake_slack) == []
     assert Notification.objects.count() == 0
 
 
@@ -153,7 +169,7 @@ def test_cron_without_the_token_is_refused_and_claims_nothing(client, clock, job
     assert client.get("/slack/cron_minute", **headers).status_code == 403
     assert client.post("/slack/cron_minute", **headers).status_code == 403
     assert Notification.objects.count() == 0
-    assert ProcrastinateJob.objects.count() == 0
+    assert post_jobs() == 0
 
 
 def test_cron_accepts_get_and_reports_a_summary(client, clock, jobs):
@@ -188,8 +204,7 @@ def test_two_simultaneous_sweeps_post_each_reminder_once(clock, jobs, fake_slack
     jobs()
 
     assert sum(summary["deferred"] for summary in summaries) == 20
-    assert len(fake_slack.calls("chat.postMessage")) == 20
-    assert sorted(call.params["channel"] for call in fake_slack.calls("chat.postMessage")) == [
+    assert sorted(call.params["channel"] for call in reminder_calls(fake_slack)) == [
         f"C{number:04d}" for number in range(20)
     ]
 
