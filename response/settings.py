@@ -189,6 +189,8 @@ RESPONSE_PLUGINS = env_list("RESPONSE_PLUGINS", "")
 # --- Job queue (procrastinate) -------------------------------------------------------------------
 
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# Jobs deferred from inside a job join that job's transaction (see slack/job_connector.py).
+PROCRASTINATE_ON_APP_READY = "slack.job_connector.install"
 PROCRASTINATE_WORKER_DEFAULTS = {"install_signal_handlers": True}
 
 # --- Logging -----------------------------------------------------------------------------------

@@ -192,15 +192,15 @@ def test_a_retried_mention_is_answered_once(client, incident, fake_slack, jobs):
     assert len(fake_slack.calls("reactions.add")) == 1
 
 
-def test_a_failing_command_leaves_nothing_half_done(
-    client, incident, fake_slack, jobs, monkeypatch
-):
+def test_a_failing_command_leaves_nothing_half_done(client, incident, fake_slack, jobs):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from core import services
     from slack import registry
 
     def broken(incident, user_id, message):
-        from core import services
-
         services.action_create(incident=incident, details="written before the crash")
+        incident.comms_channel.post_in_channel("a reply promised before the crash")
         raise RuntimeError("a bug")
 
     registry.incident_commands.register("zz-broken", broken, helptext="", names=["zz-broken"])
@@ -211,5 +211,8 @@ def test_a_failing_command_leaves_nothing_half_done(
         registry.incident_commands.unregister("zz-broken")
 
     assert Action.objects.count() == 0
-    assert reactions_on(fake_slack, "") == []
+    # Neither the reply nor the reaction was queued: they rolled back with the command.
+    assert not ProcrastinateJob.objects.filter(
+        task_name__in=["slack.post_message", "slack.add_reaction"]
+    ).exists()
     assert channel_posts(fake_slack) == []
