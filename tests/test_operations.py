@@ -114,3 +114,21 @@ def test_a_missing_required_secret_stops_startup_naming_it(variable, hint, tmp_p
     assert f"{variable} is not set" in result.stderr
     assert hint in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_empty_variables_keep_their_defaults(tmp_path):
+    result = _run_check(
+        {
+            "DJANGO_DEBUG": "0",
+            "LOG_LEVEL": "",
+            "SLACK_API_TIMEOUT": "",
+            "SECURE_HSTS_SECONDS": "",
+            "ALLOWED_HOSTS": "",
+            "SLACK_API_BASE_URL": "",
+            "SLACK_TOKEN": "xoxb-configured",
+            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+            "RESPONSE_DATA_DIR": str(tmp_path),
+        }
+    )
+
+    assert result.returncode == 0, result.stderr
