@@ -9,7 +9,7 @@ def date_token(moment: dt.datetime) -> str:
     """A time every reader sees in their own zone (``<!date^…>``), with a UTC fallback."""
     epoch = int(moment.timestamp())
     fallback = moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{epoch}^on {{date_short_pretty}} at {{time}}|on {fallback}>"
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def ts_to_datetime(ts: str) -> dt.datetime:

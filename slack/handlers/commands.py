@@ -17,9 +17,9 @@ from core import services
 from core.exceptions import IncidentAlreadyClosed
 from core.models import Incident, Severity
 from slack import reactions, registry
+from slack.blocks import messages
 from slack.channel_rename import schedule_rename
 from slack.registry import event_handler, incident_command
-from slack.slack_text import date_token
 from slack.users import user_for
 
 logger = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def close_incident(incident: Incident, user_id: str, message: str) -> Reply:
     try:
         services.incident_close(incident=incident, actor=user_for(user_id))
     except IncidentAlreadyClosed as closed:
-        return True, f"This incident was already closed {date_token(closed.closed_at)}."
+        return True, messages.already_closed(closed.closed_at)
     # What people see on close (headline, notice, DM) hangs off the incident_closed signal.
     return True, None
 

@@ -1,0 +1,321 @@
+"""/incident, the report modal, and editing from the headline (SPEC §6.1, 6.2, 6.7)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from core import services
+from core.models import Incident, Severity, TimelineEvent
+from slack import ids
+from slack.blocks.modals import report_modal
+from slack.models import HeadlinePost
+from tests.helpers import load_fixture, post_form, post_interaction
+
+
+def slash_command(text: str) -> dict[str, str]:
+    return {**load_fixture("slash_command"), "text": text}
+
+
+def submission(**values: Any) -> dict[str, Any]:
+    """The report modal's submission, with some inputs' element states replaced."""
+    payload = copy.deepcopy(load_fixture("declare_view_submission"))
+    state = payload["view"]["state"]["values"]
+    for action_id, element in values.items():
+        state[action_id][action_id] = element
+    return payload
+
+
+def text_input(value: str | None) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def option(value: str) -> dict[str, Any]:
+    return {"selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}
+
+
+def edit_submission(incident: Incident, **values: Any) -> dict[str, Any]:
+    payload = submission(**values)
+    view = payload["view"]
+    view["callback_id"] = ids.EDIT_MODAL
+    view["private_metadata"] = json.dumps({"incident_id": incident.pk})
+    del view["state"]["values"][ids.REPORT_KIND_INPUT]  # the edit modal does not ask
+    return payload
+
+
+def click(action_id: str, value: str, *, user: str = "U0BOB") -> dict[str, Any]:
+    payload = copy.deepcopy(load_fixture("declare_headline_click"))
+    payload["user"]["id"] = user
+    payload["actions"][0].update(action_id=action_id, value=value)
+    return payload
+
+
+def input_block(view: dict[str, Any], action_id: str) -> dict[str, Any]:
+    return next(b for b in view["blocks"] if b.get("element", {}).get("action_id") == action_id)
+
+
+def buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (element["action_id"], element["value"])
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+# --- /incident -----------------------------------------------------------------------------------
+
+
+def test_incident_command_opens_the_report_modal_with_the_title_prefilled(client, fake_slack):
+    response = post_form(client, "/slack/slash_command", slash_command("payments are failing"))
+
+    assert response.status_code == 200
+    assert response.content == b""
+    [call] = fake_slack.calls("views.open")
+    assert call.params["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
+    view = call.params["view"]
+    assert view["callback_id"] == ids.REPORT_MODAL
+    title = input_block(view, ids.TITLE_INPUT)["element"]
+    assert title["initial_value"] == "payments are failing"
+    assert title["max_length"] == 200
+    assert json.loads(view["private_metadata"]) == {"channel_id": "C0GENERAL"}
+    assert {b["element"]["action_id"] for b in view["blocks"]} == {
+        ids.TITLE_INPUT,
+        ids.REPORT_KIND_INPUT,
+        ids.SUMMARY_INPUT,
+        ids.IMPACT_INPUT,
+        ids.LEAD_INPUT,
+        ids.SEVERITY_INPUT,
+    }
+
+
+def test_a_long_command_text_is_cut_to_what_a_title_may_hold(client, fake_slack):
+    post_form(client, "/slack/slash_command", slash_command("payments " * 40))
+
+    view = fake_slack.last_call("views.open").params["view"]
+    assert len(input_block(view, ids.TITLE_INPUT)["element"]["initial_value"]) == 200
+
+
+def test_incident_help_answers_with_usage_and_calls_no_slack(client, fake_slack):
+    response = post_form(client, "/slack/slash_command", slash_command("  Help "))
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_type"] == "ephemeral"
+    assert "/incident <what's happening>" in answer["text"]
+    assert fake_slack.calls() == []
+
+
+@pytest.mark.parametrize("error", ["expired_trigger_id", "internal_error"])
+def test_a_modal_that_cannot_be_opened_is_explained_to_the_user(client, fake_slack, error):
+    fake_slack.queue_error("views.open", error)
+
+    response = post_form(client, "/slack/slash_command", slash_command("payments are failing"))
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_type"] == "ephemeral"
+    assert "couldn't open the incident form" in answer["text"]
+
+
+# --- Submission ----------------------------------------------------------------------------------
+
+
+def test_submission_declares_at_once_and_posts_the_headline_in_a_job(client, fake_slack, jobs):
+    response = post_interaction(client, submission())
+
+    assert response.status_code == 200
+    assert response.content == b""  # closes the modal
+    incident = Incident.objects.select_related("reporter", "lead").get()
+    assert (incident.title, incident.summary, incident.severity) == (
+        "Payments are failing",
+        "Card payments return 502 since 09:12.",
+        Severity.MAJOR,
+    )
+    assert (incident.reporter.external_id, incident.lead.external_id) == ("U0ALICE", "U0LEAD")
+    assert not incident.report_only
+    assert fake_slack.calls() == []  # nothing talks to Slack before the worker runs
+
+    jobs()
+
+    [post] = fake_slack.calls("chat.postMessage")
+    assert post.params["channel"] == "C0INCIDENTS"
+    assert "*Payments are failing*" in json.dumps(post.params["blocks"])
+    assert "Payments are failing" in post.params["text"]
+    assert buttons(post.params["blocks"]) == [
+        (ids.CREATE_COMMS_CHANNEL, str(incident.pk)),
+        (ids.EDIT_INCIDENT, str(incident.pk)),
+        (ids.CLOSE_INCIDENT, str(incident.pk)),
+    ]
+    headline = HeadlinePost.objects.get(incident=incident)
+    assert headline.channel_id == "C0INCIDENTS"
+    assert headline.ts and headline.posted_at
+    [thanks] = fake_slack.calls("chat.postEphemeral")
+    assert (thanks.params["channel"], thanks.params["user"]) == ("C0GENERAL", "U0ALICE")
+    assert "Thanks for raising the incident" in thanks.params["text"]
+    assert f"/archives/C0INCIDENTS/p{headline.ts.replace('.', '')}" in thanks.params["text"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("title", ["", "   ", None, "x" * 201, " " + "y" * 201 + " "])
+def test_a_missing_or_too_long_title_is_refused_in_the_modal(client, fake_slack, title):
+    response = post_interaction(client, submission(title=text_input(title)))
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_action"] == "errors"
+    title_block_id = input_block(report_modal(), ids.TITLE_INPUT)["block_id"]
+    assert list(answer["errors"]) == [title_block_id]
+    assert Incident.objects.count() == 0
+    assert ProcrastinateJob.objects.count() == 0
+    assert fake_slack.calls() == []
+
+
+@pytest.mark.django_db
+def test_a_title_of_200_characters_once_trimmed_is_accepted(client, fake_slack):
+    response = post_interaction(client, submission(title=text_input("  " + "z" * 200 + "\n")))
+
+    assert response.content == b""
+    assert Incident.objects.get().title == "z" * 200
+
+
+@pytest.mark.django_db
+def test_an_unknown_severity_is_refused_under_its_field(client, fake_slack):
+    severity = {"type": "static_select", **option("9")}
+
+    answer = post_interaction(client, submission(severity=severity)).json()
+
+    assert list(answer["errors"]) == [ids.SEVERITY_INPUT]
+    assert Incident.objects.count() == 0
+
+
+def test_a_report_of_something_over_gets_no_comms_channel_button(client, fake_slack, jobs):
+    kind = {"type": "radio_buttons", **option("report")}
+
+    post_interaction(client, submission(report_kind=kind))
+    jobs()
+
+    incident = Incident.objects.get()
+    assert incident.report_only
+    [post] = fake_slack.calls("chat.postMessage")
+    actions = [action_id for action_id, _ in buttons(post.params["blocks"])]
+    assert ids.CREATE_COMMS_CHANNEL not in actions
+    assert ids.CLOSE_INCIDENT not in actions  # already over
+    assert "Reported" in json.dumps(post.params["blocks"])
+
+
+def test_thanks_go_by_dm_when_the_bot_cannot_post_in_that_channel(client, fake_slack, jobs):
+    fake_slack.queue_error("chat.postEphemeral", "channel_not_found")
+
+    post_interaction(client, submission())
+    jobs()
+
+    dms = [c for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == "U0ALICE"]
+    assert len(dms) == 1
+    assert "Thanks for raising the incident" in dms[0].params["text"]
+
+
+# --- Edit ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def incident(db) -> Incident:
+    return services.incident_declare(
+        title="Payments are failing",
+        reporter=services.external_user_get_or_create(external_id="U0ALICE"),
+        summary="Card payments return 502.",
+        lead=services.external_user_get_or_create(external_id="U0LEAD"),
+        severity=Severity.MINOR,
+    )
+
+
+def test_the_edit_button_opens_the_modal_prefilled(client, fake_slack, incident):
+    response = post_interaction(client, click(ids.EDIT_INCIDENT, str(incident.pk)))
+
+    assert response.status_code == 200
+    [call] = fake_slack.calls("views.open")  # in the request: the trigger id expires in 3 s
+    view = call.params["view"]
+    assert view["callback_id"] == ids.EDIT_MODAL
+    assert json.loads(view["private_metadata"])["incident_id"] == incident.pk
+    assert input_block(view, ids.TITLE_INPUT)["element"]["initial_value"] == "Payments are failing"
+    assert (
+        input_block(view, ids.SUMMARY_INPUT)["element"]["initial_value"]
+        == "Card payments return 502."
+    )
+    assert input_block(view, ids.LEAD_INPUT)["element"]["initial_user"] == "U0LEAD"
+    assert input_block(view, ids.SEVERITY_INPUT)["element"]["initial_option"]["value"] == "3"
+    assert not any(b["block_id"] == ids.REPORT_KIND_INPUT for b in view["blocks"])
+
+
+def test_edit_button_failures_are_told_to_the_clicker(client, fake_slack, jobs, incident):
+    fake_slack.queue_error("views.open", "expired_trigger_id")
+
+    post_interaction(client, click(ids.EDIT_INCIDENT, str(incident.pk)))
+    jobs()
+
+    [note] = fake_slack.calls("chat.postEphemeral")
+    assert note.params["user"] == "U0BOB"
+    assert f"couldn't open the form to edit incident {incident.pk}" in note.params["text"]
+
+
+def test_saving_the_edit_modal_updates_the_incident_timeline_and_headline(
+    client, fake_slack, jobs, incident
+):
+    jobs()  # the headline is posted
+    response = post_interaction(
+        client,
+        edit_submission(
+            incident,
+            title=text_input("Card payments are failing"),
+            summary=text_input("Card payments return 502."),
+            severity={"type": "static_select", **option("1")},
+        ),
+    )
+
+    assert response.content == b""
+    incident.refresh_from_db()
+    assert (incident.title, incident.severity) == ("Card payments are failing", Severity.CRITICAL)
+    changes = TimelineEvent.objects.filter(incident=incident).order_by("metadata__field")
+    assert [(e.metadata["field"], e.author.external_id) for e in changes] == [
+        ("severity", "U0ALICE"),
+        ("title", "U0ALICE"),
+    ]
+
+    jobs()
+
+    [update] = fake_slack.calls("chat.update")
+    assert update.params["ts"] == HeadlinePost.objects.get(incident=incident).ts
+    assert "*Card payments are failing*" in json.dumps(update.params["blocks"])
+    assert "Critical" in json.dumps(update.params["blocks"])
+
+
+def test_saving_keeps_what_others_changed_while_the_modal_was_open(client, fake_slack, incident):
+    post_interaction(client, click(ids.EDIT_INCIDENT, str(incident.pk)))
+    shown = fake_slack.last_call("views.open").params["view"]["private_metadata"]
+    services.incident_update(incident=incident, severity=Severity.CRITICAL)  # @incident sev 1
+    payload = edit_submission(
+        incident,
+        title=text_input("Card payments are failing"),
+        summary=text_input("Card payments return 502."),
+        severity={"type": "static_select", **option("3")},  # as the modal showed it
+    )
+    payload["view"]["private_metadata"] = shown
+
+    post_interaction(client, payload)
+
+    incident.refresh_from_db()
+    assert (incident.title, incident.severity) == ("Card payments are failing", Severity.CRITICAL)
+
+
+@pytest.mark.django_db
+def test_an_edit_with_an_empty_title_is_refused_and_changes_nothing(client, fake_slack, incident):
+    answer = post_interaction(client, edit_submission(incident, title=text_input(""))).json()
+
+    assert list(answer["errors"]) == [ids.TITLE_INPUT]
+    incident.refresh_from_db()
+    assert incident.title == "Payments are failing"
+    assert not TimelineEvent.objects.filter(incident=incident).exists()
