@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 
+from slack.channel_names import MAX_LENGTH, slugify
 from slack.errors import RateLimited, SlackConnectionError, SlackError, SlackServerError
 from slack.jobs import job
 from slack.models import CommsChannel
 
 logger = logging.getLogger(__name__)
 
-MAX_NAME_LENGTH = 80  # Slack's limit for channel names
 PREFIX = "inc-"
 
 
 def normalise_channel_name(requested: str) -> str:
     """What Slack accepts: lower case ``a-z0-9-_``, at most 80 characters, prefixed ``inc-``."""
-    text = unicodedata.normalize("NFKD", requested).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower().lstrip("#")).strip("-")
+    slug = slugify(requested.lstrip("#"))
     if not slug.startswith(PREFIX):
         slug = PREFIX + slug
-    return slug[:MAX_NAME_LENGTH].rstrip("-")
+    return slug[:MAX_LENGTH].rstrip("-")
 
 
 def schedule_rename(comms: CommsChannel, requested: str, *, requested_by: str) -> None:

@@ -4,7 +4,10 @@ Each module is imported here explicitly so the registries are complete and grepp
 """
 
 from slack.handlers import (
+    close,  # noqa: F401
     commands,  # noqa: F401
+    comms_channel,  # noqa: F401
+    declare,  # noqa: F401
     events,  # noqa: F401
     reminders,  # noqa: F401
 )
