@@ -10,10 +10,11 @@ def main() -> None:
     from django.core.management import execute_from_command_line
 
     from response.env import MissingSetting
+    from slack.registry import DuplicateRegistration
 
     try:
         execute_from_command_line(sys.argv)
-    except MissingSetting as error:
+    except (MissingSetting, DuplicateRegistration) as error:
         # A configuration mistake, not a bug: say what to fix, without a traceback.
         sys.stderr.write(f"Response cannot start: {error}\n")
         sys.exit(2)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
 from django.db import connection
 
+from slack import plugins, registry
 from slack.client import reset_caches
 from tests.helpers import run_jobs
 from tests.slack.fake_slack import FakeSlack
@@ -45,3 +47,24 @@ def jobs(transactional_db, fake_slack):
     _empty_job_queue()
     yield run_jobs
     _empty_job_queue()
+
+
+EXAMPLE_PLUGIN = "examples.team_plugin"
+
+
+def _forget_example_plugin() -> None:
+    for word in ("runbook", "rb"):
+        registry.incident_commands.unregister(word)
+    registry.notifications.unregister(f"{EXAMPLE_PLUGIN}.suggest_status_page")
+    sys.modules.pop(EXAMPLE_PLUGIN, None)
+    plugins._loaded.discard(EXAMPLE_PLUGIN)
+
+
+@pytest.fixture
+def example_plugin(settings):
+    """``examples/team_plugin.py`` loaded the way startup loads plugins, forgotten afterwards."""
+    _forget_example_plugin()
+    settings.RESPONSE_PLUGINS = [EXAMPLE_PLUGIN]
+    plugins.load_plugins()
+    yield sys.modules[EXAMPLE_PLUGIN]
+    _forget_example_plugin()

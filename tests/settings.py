@@ -22,7 +22,9 @@ TEST_ENVIRONMENT = {
     "RESPONSE_PLUGINS": "",
     "SLACK_API_MAX_RETRIES": "2",
 }
-os.environ.update(TEST_ENVIRONMENT)
+for _name, _value in TEST_ENVIRONMENT.items():
+    # RESPONSE_PLUGINS may be given by a test that starts a process with plugins.
+    os.environ[_name] = os.environ.get(_name, _value) if _name == "RESPONSE_PLUGINS" else _value
 
 from response.settings import *  # noqa: E402, F403
 

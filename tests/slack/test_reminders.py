@@ -16,7 +16,6 @@ from core import services
 from core.models import Severity
 from slack import registry
 from slack.models import CommsChannel, Notification
-from slack.plugins import load_plugins
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CRON = {"HTTP_AUTHORIZATION": "Bearer test-cron-token"}
@@ -252,15 +251,6 @@ def test_a_reminder_that_raises_does_not_stop_the_others(
     assert summary["failed"] == 1
     assert len(posts(fake_slack, "no lead")) == 1
     assert "explode failed for incident" in caplog.text
-
-
-@pytest.fixture
-def example_plugin():
-    load_plugins(["examples.team_plugin"])
-    yield
-    registry.notifications.unregister("examples.team_plugin.suggest_status_page")
-    registry.incident_commands.unregister("runbook")
-    registry.incident_commands.unregister("rb")
 
 
 def test_a_plugin_reminder_fires_like_the_built_ins(
