@@ -7,6 +7,7 @@ from core.models import Action, ExternalUser, Incident, TimelineEvent
 class ActionInline(admin.TabularInline):
     model = Action
     extra = 0
+    fields = ["details", "owner", "done", "priority", "due_at"]
     autocomplete_fields = ["owner"]
 
 
