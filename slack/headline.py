@@ -29,13 +29,13 @@ from slack.errors import (
 )
 from slack.jobs import job
 from slack.models import CommsChannel, HeadlinePost
+from slack.outbox import send_ephemeral_or_dm
 
 logger = logging.getLogger(__name__)
 
 # Slack failures worth trying again after a pause; any other error will not go away by itself.
 TRANSIENT_ERRORS = (RateLimited, SlackServerError, SlackConnectionError)
 # Why an ephemeral message cannot reach someone in a channel; a DM still can.
-UNREACHABLE_THERE = {"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived"}
 UPDATE_ATTEMPTS = 8
 UPDATE_RETRY_SECONDS = 10
 
@@ -141,15 +141,8 @@ def thank_reporter(incident_id: int, channel_id: str, user_id: str) -> None:
     if incident is None:
         return
     text = messages.thanks(incident=incident, headline_link=_headline_link(incident_id))
-    client = get_slack_client()
-    try:
-        client.post_ephemeral(channel=channel_id, user=user_id, text=text)
-    except SlackError as error:
-        # The command works in any channel, but the bot can only post where it is a member.
-        if error.code not in UNREACHABLE_THERE:
-            raise
-        logger.info("thanking %s by DM instead (%s)", user_id, error.code)
-        client.post_message(channel=user_id, text=text)
+    # The command works in any channel, but the bot can only post where it is a member.
+    send_ephemeral_or_dm(channel_id, user_id, text)
 
 
 # --- Helpers -----------------------------------------------------------------------------------

@@ -25,6 +25,27 @@ def post_message(channel_id: str, text: str, blocks: list[dict] | None = None) -
     get_slack_client().post_message(channel=channel_id, text=text, blocks=blocks)
 
 
+# Where a slash command was typed the bot may not be a member: an ephemeral there then fails.
+UNREACHABLE_THERE = {"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived"}
+
+
+def send_ephemeral_or_dm(channel_id: str, user_id: str, text: str) -> None:
+    """Show ``text`` to one person where they are, or by DM when the bot cannot post there.
+
+    Call it from a job: it talks to Slack.
+    """
+    from slack.client import get_slack_client
+    from slack.errors import SlackError
+
+    client = get_slack_client()
+    try:
+        client.post_ephemeral(channel=channel_id, user=user_id, text=text)
+    except SlackError as error:
+        if error.code not in UNREACHABLE_THERE:
+            raise
+        client.post_message(channel=user_id, text=text)
+
+
 def post_in_channel(channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
     """Promise a post into a channel: it is sent by the worker once the transaction commits."""
     job_kwargs = {"channel_id": channel_id, "text": text, "blocks": blocks}

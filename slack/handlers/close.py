@@ -17,7 +17,7 @@ from core.models import Incident
 from slack import ids
 from slack.blocks import messages
 from slack.client import get_slack_client
-from slack.handlers.declare import incident_from_button, tell_user
+from slack.handlers.declare import incident_for_click, tell_user
 from slack.jobs import job
 from slack.registry import action_handler
 from slack.request import ActionContext
@@ -29,13 +29,8 @@ logger = logging.getLogger(__name__)
 @action_handler(ids.CLOSE_INCIDENT)
 def close_incident(context: ActionContext) -> None:
     """Runs in the worker. Clicking Close on a closed incident says when it was closed."""
-    incident = incident_from_button(context.value)
+    incident = incident_for_click(context)
     if incident is None:
-        tell_user.defer(
-            channel_id=context.channel_id,
-            user_id=context.user_id,
-            text=messages.incident_not_found(context.value),
-        )
         return
     actor = user_for(context.user_id)
     try:

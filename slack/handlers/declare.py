@@ -21,8 +21,9 @@ from slack.blocks import messages, modals
 from slack.client import get_slack_client
 from slack.errors import ExpiredTriggerId, SlackConnectionError, SlackError
 from slack.forms import FIELD_INPUTS, IncidentForm
-from slack.headline import UNREACHABLE_THERE, schedule_thanks
+from slack.headline import schedule_thanks
 from slack.jobs import job
+from slack.outbox import send_ephemeral_or_dm
 from slack.registry import action_handler, slash_command, view_handler
 from slack.request import ActionContext, SlashCommand, ViewContext
 from slack.users import user_for
@@ -81,13 +82,8 @@ def declare_incident(context: ViewContext) -> Answer:
 @action_handler(ids.EDIT_INCIDENT, immediate=True)
 def open_edit_modal(context: ActionContext) -> None:
     """The Edit button: the report modal again, prefilled (in the request, for the trigger)."""
-    incident = incident_from_button(context.value)
+    incident = incident_for_click(context)
     if incident is None:
-        tell_user.defer(
-            channel_id=context.channel_id,
-            user_id=context.user_id,
-            text=messages.incident_not_found(context.value),
-        )
         return
     try:
         get_slack_client().open_view(
@@ -126,16 +122,22 @@ def save_incident(context: ViewContext) -> Answer:
     return None
 
 
+def incident_for_click(context: ActionContext) -> Incident | None:
+    """The incident a headline button names, or None after telling the clicker it is gone."""
+    incident = incident_from_button(context.value)
+    if incident is None:
+        tell_user.defer(
+            channel_id=context.channel_id,
+            user_id=context.user_id,
+            text=messages.incident_not_found(context.value),
+        )
+    return incident
+
+
 @job("slack.tell_user")
 def tell_user(channel_id: str, user_id: str, text: str) -> None:
     """An ephemeral note to one person; by DM when the bot cannot post in that channel."""
-    client = get_slack_client()
-    try:
-        client.post_ephemeral(channel=channel_id, user=user_id, text=text)
-    except SlackError as error:
-        if error.code not in UNREACHABLE_THERE:
-            raise
-        client.post_message(channel=user_id, text=text)
+    send_ephemeral_or_dm(channel_id, user_id, text)
 
 
 # --- Helpers -----------------------------------------------------------------------------------
