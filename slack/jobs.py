@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
@@ -28,12 +28,19 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryStrategy = RETRY, **option
     def decorate(func: Callable[..., Any]):
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            close_old_connections()
+            _release_stale_connections()
             try:
                 return func(*args, **kwargs)
             finally:
-                close_old_connections()
+                _release_stale_connections()
 
         return app.task(name=name, queue=queue, retry=retry, pass_context=False, **options)(run)
 
     return decorate
+
+
+def _release_stale_connections() -> None:
+    # Only between transactions: called inside one (a job run inline by a caller that holds a
+    # transaction), Django would take the open transaction for a broken connection and close it.
+    if not connection.in_atomic_block:
+        close_old_connections()

@@ -23,6 +23,7 @@ def process_action(payload: dict[str, Any], action_index: int) -> None:
 
 # Jobs declared next to the code that defers them, imported so every worker knows them.
 from slack.channel_rename import rename_comms_channel  # noqa: E402, F401
+from slack.housekeeping import prune_processed_events  # noqa: E402, F401
 from slack.outbox import post_message  # noqa: E402, F401
 from slack.reactions import add_reaction  # noqa: E402, F401
 from slack.users import refresh_user  # noqa: E402, F401
