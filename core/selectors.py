@@ -3,9 +3,12 @@ callers never trigger one query per row."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
 
-from core.models import Incident, TimelineEvent
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from core.models import Action, ExternalUser, Incident, IncidentStatus, TimelineEvent
 
 
 def incident_list() -> QuerySet[Incident]:
@@ -28,3 +31,77 @@ def timeline_for_incident(*, incident: Incident) -> QuerySet[TimelineEvent]:
         .select_related("author")
         .order_by("time", "id")
     )
+
+
+# --- Web UI and REST API ---------------------------------------------------------------------
+
+# Status is derived (``Incident.status``); these are the same rules as conditions the database
+# can use, so filtering by status happens in SQL.
+STATUS_CONDITIONS = {
+    IncidentStatus.REPORTED: Q(report_only=True),
+    IncidentStatus.RESOLVED: Q(report_only=False, end_time__isnull=False),
+    IncidentStatus.LIVE: Q(report_only=False, end_time__isnull=True),
+}
+NO_SEVERITY = "none"
+
+
+def incident_filter(
+    incidents: QuerySet[Incident],
+    *,
+    status: str | None = None,
+    severity: int | str | None = None,
+    title: str | None = None,
+) -> QuerySet[Incident]:
+    """Narrow ``incidents`` by derived status, severity (``"none"`` for unset) and title text."""
+    if status:
+        incidents = incidents.filter(STATUS_CONDITIONS[IncidentStatus(status)])
+    if severity == NO_SEVERITY:
+        incidents = incidents.filter(severity__isnull=True)
+    elif severity:
+        incidents = incidents.filter(severity=int(severity))
+    if title:
+        incidents = incidents.filter(title__icontains=title.strip())
+    return incidents
+
+
+def incident_search(
+    *, status: str | None = None, severity: int | str | None = None, title: str | None = None
+) -> QuerySet[Incident]:
+    """Incidents newest first, filtered as the incident list page offers."""
+    return incident_filter(incident_list(), status=status, severity=severity, title=title)
+
+
+def action_list() -> QuerySet[Action]:
+    """All follow-up actions, oldest first within each incident, with their owner joined."""
+    return Action.objects.select_related("owner").order_by("incident_id", "created_at", "id")
+
+
+def actions_for_incident(*, incident: Incident) -> QuerySet[Action]:
+    return action_list().filter(incident=incident)
+
+
+def timeline_event_list() -> QuerySet[TimelineEvent]:
+    """All timeline entries in time order, with their author joined."""
+    return TimelineEvent.objects.select_related("author").order_by("incident_id", "time", "id")
+
+
+def external_user_list() -> QuerySet[ExternalUser]:
+    return ExternalUser.objects.order_by("display_name", "external_id")
+
+
+def external_user_names(*, external_ids: Iterable[str]) -> dict[str, str]:
+    """Display names of the Slack users with these ids (one query; unknown ids are left out)."""
+    ids = set(external_ids)
+    if not ids:
+        return {}
+    users = ExternalUser.objects.filter(external_id__in=ids).only(
+        "external_id", "display_name", "full_name"
+    )
+    return {user.external_id: user.name for user in users}
+
+
+def external_user_for_login(*, user: AbstractBaseUser | AnonymousUser) -> ExternalUser | None:
+    """The Slack user linked to a Django login, if any (the actor of changes made on the web)."""
+    if not user.is_authenticated:
+        return None
+    return ExternalUser.objects.filter(owner=user).order_by("id").first()

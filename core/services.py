@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import signals
-from core.exceptions import IncidentAlreadyClosed
+from core.exceptions import ApplicationError, IncidentAlreadyClosed
 from core.models import (
     Action,
     ExternalUser,
@@ -273,3 +273,84 @@ def timeline_source_remove(*, incident: Incident, source_ref: str) -> bool:
     """Remove the entry of a source (an unpinned message); False when there was none."""
     deleted, _ = TimelineEvent.objects.filter(incident=incident, source_ref=source_ref).delete()
     return bool(deleted)
+
+
+# --- Writes the REST API offers (SPEC §10) ------------------------------------------------------
+
+ACTION_UPDATABLE_FIELDS = ("details", "owner", "done", "priority", "due_at")
+
+
+@transaction.atomic
+def action_update(*, action: Action, **fields: Any) -> Action:
+    """Change a follow-up action. Marking it done stamps ``done_at``; reopening clears it.
+
+    Raises ``ValidationError`` for empty details or an unknown priority.
+    """
+    unknown = set(fields) - set(ACTION_UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
+    changed: list[str] = []
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(action, name) != value:
+            setattr(action, name, value)
+            changed.append(name)
+    if "done" in changed:
+        action.done_at = timezone.now() if action.done else None
+        changed.append("done_at")
+    if not changed:
+        return action
+    if not action.details:
+        raise ValidationError({"details": "Say what needs doing."})
+    action.full_clean()
+    action.save(update_fields=changed)
+    return action
+
+
+@transaction.atomic
+def action_log(
+    *,
+    incident: Incident,
+    details: str,
+    owner: ExternalUser | None = None,
+    priority: int | None = None,
+    due_at: dt.datetime | None = None,
+    done: bool = False,
+) -> Action:
+    """Log a follow-up with everything the API can say about it at once.
+
+    ``action_create`` is the short form that ``@incident action`` uses.
+    """
+    action = action_create(incident=incident, details=details, owner=owner)
+    extra = {"priority": priority, "due_at": due_at, "done": done}
+    return action_update(
+        action=action, **{k: v for k, v in extra.items() if v not in (None, False)}
+    )
+
+
+@transaction.atomic
+def timeline_note_update(
+    *, entry: TimelineEvent, text: str | None = None, time: dt.datetime | None = None
+) -> TimelineEvent:
+    """Edit a note's text or time.
+
+    Only notes can be edited: pinned messages follow Slack, and incident changes are history.
+    Raises ``ApplicationError`` for any other kind of entry.
+    """
+    if entry.kind != TimelineEventKind.NOTE:
+        raise ApplicationError(
+            "Only notes can be edited: pinned messages follow Slack and incident changes are "
+            "a record of what happened."
+        )
+    changed: list[str] = []
+    if text is not None and text.strip() != entry.text:
+        entry.text = text.strip()
+        changed.append("text")
+    if time is not None and time != entry.time:
+        entry.time = time
+        changed.append("time")
+    if changed:
+        entry.full_clean()
+        entry.save(update_fields=changed)
+    return entry

@@ -1,0 +1,124 @@
+"""Query-string filters of the API's lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.widgets import DateRangeWidget
+
+from core.models import (
+    Action,
+    ExternalUser,
+    Incident,
+    IncidentStatus,
+    Severity,
+    TimelineEvent,
+    TimelineEventKind,
+)
+from core.selectors import NO_SEVERITY, incident_filter
+
+
+class IdFilter(filters.NumberFilter):
+    """A whole-number id (django-filter's NumberFilter would take decimals)."""
+
+    field_class = forms.IntegerField
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, moved to UTC.
+
+    Python accepts offsets up to ±23:59 but PostgreSQL only up to ±15:59, so a time is converted
+    before it reaches a query; one that cannot be expressed in UTC is invalid input.
+    """
+
+    def to_python(self, value: str | None) -> dt.datetime | None:
+        result = super().to_python(value)
+        if result is None or result.tzinfo is None:
+            return result
+        try:
+            return result.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class UtcIsoDateTimeRangeField(RangeField):
+    widget = DateRangeWidget
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__((UtcIsoDateTimeField(), UtcIsoDateTimeField()), *args, **kwargs)
+
+
+class TimeRangeFilter(filters.IsoDateTimeFromToRangeFilter):
+    """``<name>_after`` and ``<name>_before``, inclusive, as ISO 8601 times."""
+
+    field_class = UtcIsoDateTimeRangeField
+
+
+SEVERITY_FILTER_CHOICES = [
+    *((member.label, member.label) for member in Severity),
+    (NO_SEVERITY, "no severity set"),
+]
+
+
+class IncidentFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(
+        choices=IncidentStatus.choices, method="filter_status", label="Derived status"
+    )
+    severity = filters.ChoiceFilter(
+        choices=SEVERITY_FILTER_CHOICES, method="filter_severity", label="Severity"
+    )
+    title = filters.CharFilter(method="filter_title", label="Title contains")
+    lead = filters.CharFilter(field_name="lead__external_id", label="Lead's Slack user id")
+    reporter = filters.CharFilter(
+        field_name="reporter__external_id", label="Reporter's Slack user id"
+    )
+    report_time = TimeRangeFilter(
+        label="Reported between report_time_after and report_time_before (inclusive)"
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["status", "severity", "title", "lead", "reporter", "report_time"]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return incident_filter(queryset, status=value)
+
+    def filter_severity(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == NO_SEVERITY:
+            return incident_filter(queryset, severity=NO_SEVERITY)
+        return incident_filter(queryset, severity=next(s for s in Severity if s.label == value))
+
+    def filter_title(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return incident_filter(queryset, title=value)
+
+
+class ActionFilter(filters.FilterSet):
+    incident = IdFilter(field_name="incident_id", label="Incident id")
+    done = filters.BooleanFilter(label="Done or not")
+    owner = filters.CharFilter(field_name="owner__external_id", label="Owner's Slack user id")
+
+    class Meta:
+        model = Action
+        fields = ["incident", "done", "owner"]
+
+
+class TimelineEventFilter(filters.FilterSet):
+    incident = IdFilter(field_name="incident_id", label="Incident id")
+    kind = filters.ChoiceFilter(choices=TimelineEventKind.choices, label="Kind of entry")
+    time = TimeRangeFilter(label="Between time_after and time_before (inclusive)")
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["incident", "kind", "time"]
+
+
+class ExternalUserFilter(filters.FilterSet):
+    deleted = filters.BooleanFilter(label="Deactivated in Slack")
+
+    class Meta:
+        model = ExternalUser
+        fields = ["deleted"]

@@ -1,0 +1,22 @@
+"""``/core/``: the REST API, its OpenAPI schema and its browsable docs."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from core.api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("actions", views.ActionViewSet, basename="action")
+router.register("timeline", views.TimelineEventViewSet, basename="timeline-event")
+router.register("users", views.ExternalUserViewSet, basename="user")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves its start-up script as a file, so no inline script is needed.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]
