@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     # procrastinate must come before the apps whose ready() registers tasks.
     "procrastinate.contrib.django",
     "encrypted_model_fields",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static files
+    "django_filters",
     "core",
     "slack",
     "ui",
@@ -50,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ui.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,6 +185,40 @@ SILENCED_SYSTEM_CHECKS: list[str] = []
 # Probed and ticked over plain HTTP inside the network (load balancer, cron container), so these
 # must not be redirected to HTTPS.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^slack/cron_minute$"]
+
+# --- Web UI and REST API (SPEC §10) -----------------------------------------------------------
+
+LOGIN_URL = "ui:login"
+LOGIN_REDIRECT_URL = "ui:incident_list"
+
+REST_FRAMEWORK = {
+    # Basic first, so a script without credentials is told how to authenticate (401).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ResponseAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Response API",
+    "DESCRIPTION": (
+        "Incidents, their follow-up actions and timelines, and the Slack users they mention. "
+        "Incidents are declared in Slack; changes made here are recorded on the timeline "
+        "and reach Slack like any other."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Extension API (SPEC §7) ---------------------------------------------------------------------
 

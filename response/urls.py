@@ -8,6 +8,7 @@ from core.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("slack/", include("slack.urls")),
+    path("core/", include("core.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("ui.urls")),
 ]

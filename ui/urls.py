@@ -1,3 +1,24 @@
-"""Server-rendered pages (SPEC §10): the incident list and the incident document."""
+"""Server-rendered pages (SPEC §10): the incident list, the incident document, login and logout."""
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from ui import views
+
+app_name = "ui"
+
+urlpatterns = [
+    path("", views.incident_list, name="incident_list"),
+    path("incident/<int:incident_id>/", views.incident_detail, name="incident_detail"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="ui/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    # Browsers ask for /favicon.ico on pages that name none (JSON, the browsable API).
+    path("favicon.ico", views.favicon, name="favicon"),
+    # Django's LogoutView accepts POST only, so a link or an image cannot log anyone out.
+    path("logout/", auth_views.LogoutView.as_view(next_page="ui:login"), name="logout"),
+]

@@ -1,0 +1,354 @@
+"""The incident list, the incident document, logging in and out (through Django's test client)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.utils import timezone
+
+from core import services
+from core.models import Severity, TimelineEventKind
+from slack.models import CommsChannel, UserStats
+from tests.ui import builders
+from ui.views import INCIDENTS_PER_PAGE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client):
+    client.force_login(builders.login_user())
+    return client
+
+
+@pytest.fixture
+def alice():
+    return builders.slack_user("U0ALICE", "alice")
+
+
+def titles(response) -> list[str]:
+    return [row.title for row in response.context["rows"]]
+
+
+# --- Logging in and out ---------------------------------------------------------------------------
+
+
+def test_login_page_is_styled_and_logs_in(client):
+    builders.login_user("responder")
+    page = client.get("/login/")
+    assert page.status_code == 200
+    assert b"Log in to Response" in page.content
+    assert b"/static/ui/css/response.css" in page.content
+
+    response = client.post(
+        "/login/?next=/", {"username": "responder", "password": builders.PASSWORD, "next": "/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("admin", "admin"), ("admin", "password"), ("responder", "")]
+)
+def test_there_are_no_default_credentials(client, username, password):
+    builders.login_user("responder")
+    response = client.post("/login/", {"username": username, "password": password})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_password_is_said_so(client):
+    builders.login_user("responder")
+    response = client.post("/login/", {"username": "responder", "password": "nope"})
+    assert b"correct username and password" in response.content
+
+
+def test_login_does_not_redirect_elsewhere(client):
+    builders.login_user("responder")
+    response = client.post(
+        "/login/",
+        {"username": "responder", "password": builders.PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response["Location"] == "/"
+
+
+def test_logout_needs_a_post(logged_in):
+    assert logged_in.get("/logout/").status_code == 405
+    assert logged_in.get("/").status_code == 200
+
+    response = logged_in.post("/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/"
+    assert logged_in.get("/").status_code == 302
+
+
+def test_pages_carry_a_content_security_policy(logged_in):
+    policy = logged_in.get("/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+# --- Incident list --------------------------------------------------------------------------------
+
+
+def test_list_is_newest_first_with_badges(logged_in, alice):
+    now = timezone.now()
+    builders.incident("older", reporter=alice, report_time=now - dt.timedelta(days=1))
+    builders.incident("newer", reporter=alice, severity=Severity.MAJOR, report_time=now)
+
+    response = logged_in.get("/")
+
+    assert titles(response) == ["newer", "older"]
+    html = response.content.decode()
+    assert 'class="badge status-live"' in html
+    assert "🌧️ Major" in html
+    assert "☁️ No severity" in html
+
+
+def test_list_is_paginated(logged_in, alice):
+    builders.many_incidents(INCIDENTS_PER_PAGE + 5, reporter=alice, lead=alice)
+
+    first = logged_in.get("/")
+    second = logged_in.get("/?page=2")
+    beyond = logged_in.get("/?page=99")
+
+    assert len(first.context["rows"]) == INCIDENTS_PER_PAGE
+    assert len(second.context["rows"]) == 5
+    assert titles(beyond) == titles(second)
+    assert 'rel="next"' in first.content.decode()
+
+
+@pytest.fixture
+def one_of_each(alice):
+    now = timezone.now()
+    live = builders.incident("live one", reporter=alice, severity=Severity.CRITICAL)
+    resolved = builders.incident(
+        "resolved one",
+        reporter=alice,
+        severity=Severity.MINOR,
+        closed=True,
+        report_time=now - dt.timedelta(hours=1),
+    )
+    reported = builders.incident(
+        "reported one", reporter=alice, report_only=True, report_time=now - dt.timedelta(hours=2)
+    )
+    return live, resolved, reported
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=live", ["live one"]),
+        ("status=resolved", ["resolved one"]),
+        ("status=reported", ["reported one"]),
+        ("severity=1", ["live one"]),
+        ("severity=3", ["resolved one"]),
+        ("severity=none", ["reported one"]),
+        ("q=RESOLVED", ["resolved one"]),
+        ("q=one&status=live&severity=1", ["live one"]),
+        ("q=nothing+like+it", []),
+        # An invalid filter is ignored rather than refused.
+        ("status=bogus", ["live one", "resolved one", "reported one"]),
+        ("q=%00", ["live one", "resolved one", "reported one"]),
+    ],
+)
+def test_list_filters(logged_in, one_of_each, query, expected):
+    response = logged_in.get(f"/?{query}")
+    assert response.status_code == 200
+    assert titles(response) == expected
+
+
+def test_filters_survive_paging(logged_in, alice):
+    builders.many_incidents(90, reporter=alice, lead=alice)
+    response = logged_in.get("/?status=live")
+    html = response.content.decode()
+    assert "status=live&amp;page=2" in html
+
+
+def test_list_titles_show_slack_markup_readably(logged_in, alice):
+    builders.incident("<@U0ALICE> broke it :fire:", reporter=alice)
+    response = logged_in.get("/")
+    assert titles(response) == ["@alice broke it 🔥"]
+
+
+def test_empty_list_says_how_to_declare(logged_in):
+    response = logged_in.get("/")
+    assert b"No incidents yet" in response.content
+    assert b"/incident" in response.content
+
+
+# --- Incident document ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def document(alice):
+    bob = builders.slack_user("U0BOB", "bob")
+    incident = builders.incident(
+        "Payments are failing",
+        reporter=alice,
+        lead=bob,
+        severity=Severity.MAJOR,
+        summary="Card payments fail for <@U0BOB> and <@U0GHOST|ghost> in <#C0INC>. :warning:",
+        impact="*Everyone* paying <!here> <!subteam^S0OPS|@ops> <https://x.example/|dash>",
+    )
+    CommsChannel.objects.create(incident=incident, channel_id="C0INC", name="inc-1-payments")
+    start = incident.start_time
+    for seconds, text, ref in [(30, "third", "p3"), (10, "first", "p1"), (20, "second", "p2")]:
+        services.timeline_source_upsert(
+            incident=incident,
+            source_ref=ref,
+            kind=TimelineEventKind.PINNED_MESSAGE,
+            text=text,
+            author=bob,
+            time=start + dt.timedelta(seconds=seconds),
+            metadata={"permalink": f"https://slack.example/{ref}"},
+        )
+    services.action_log(
+        incident=incident,
+        details="Add an alert",
+        owner=alice,
+        priority=2,
+        due_at=timezone.now() - dt.timedelta(days=1),
+    )
+    services.action_log(incident=incident, details="Write it up", done=True)
+    UserStats.objects.create(incident=incident, user=alice, message_count=3)
+    UserStats.objects.create(incident=incident, user=bob, message_count=9)
+    return incident
+
+
+def test_document_shows_everything(logged_in, document):
+    response = logged_in.get(f"/incident/{document.pk}/")
+
+    assert response.status_code == 200
+    doc = response.context["doc"]
+    assert doc.title == "Payments are failing"
+    assert doc.summary == (
+        '<p>Card payments fail for <span class="mention">@bob</span> and '
+        '<span class="mention">@ghost</span> in <span class="mention">#inc-1-payments</span>. '
+        "⚠️</p>"
+    )
+    assert '<span class="mention">@here</span>' in doc.impact
+    assert '<span class="mention">@ops</span>' in doc.impact
+    assert '<a href="https://x.example/" rel="noopener noreferrer">dash</a>' in doc.impact
+    assert doc.comms_channel == "#inc-1-payments"
+    assert [(p.name, p.message_count) for p in doc.participants] == [("bob", 9), ("alice", 3)]
+    texts = [entry.text for entry in doc.timeline if entry.kind == "pinned_message"]
+    assert texts == ["<p>first</p>", "<p>second</p>", "<p>third</p>"]
+    assert doc.timeline[0].author == "bob"
+    assert doc.timeline[0].permalink == "https://slack.example/p1"
+    first, second = doc.actions
+    assert (first.owner, first.priority, first.done, first.overdue) == (
+        "alice",
+        "medium",
+        False,
+        True,
+    )
+    assert (second.owner, second.done) == ("", True)
+
+    html = response.content.decode()
+    for expected in ("Reporter", "alice", "Lead", "bob", "Reported", "Started", "Duration"):
+        assert expected in html
+    assert "🌧️ Major" in html
+    assert "View in Slack" in html
+    assert "(overdue)" in html
+
+
+def test_document_times_have_date_and_zone(logged_in, document, settings):
+    html = logged_in.get(f"/incident/{document.pk}/").content.decode()
+    assert re.search(r"<time datetime=\"[^\"]+\+00:00\"[^>]*>\d+ \w{3} \d{4}, \d\d:\d\d UTC", html)
+    assert 'data-testid="viewer-timezone">UTC<' in html
+
+
+def test_document_uses_the_viewers_zone_when_known(logged_in, document):
+    logged_in.cookies["tz"] = "America/New_York"
+    html = logged_in.get(f"/incident/{document.pk}/").content.decode()
+    assert re.search(r"\d\d:\d\d E[SD]T</time>", html)
+    assert 'data-testid="viewer-timezone">America/New_York<' in html
+
+
+@pytest.mark.parametrize("cookie", ["Not/AZone", "../../etc/passwd", "x" * 200, "", "Europe/"])
+def test_a_bad_zone_cookie_falls_back_to_the_setting(logged_in, document, settings, cookie):
+    settings.TIME_ZONE = "Europe/Paris"
+    logged_in.cookies["tz"] = cookie
+    html = logged_in.get(f"/incident/{document.pk}/").content.decode()
+    assert 'data-testid="viewer-timezone">Europe/Paris<' in html
+
+
+def test_closed_incident_shows_end_and_duration(logged_in, alice):
+    incident = builders.incident("done", reporter=alice, closed=True)
+    html = logged_in.get(f"/incident/{incident.pk}/").content.decode()
+    assert "Still open" not in html
+    assert "so far" not in html
+    assert "💧 Resolved" in html
+
+
+def test_unknown_incident_is_404(logged_in):
+    assert logged_in.get("/incident/999999/").status_code == 404
+    assert logged_in.get("/incident/99999999999999999999/").status_code == 404
+
+
+def test_only_safe_permalinks_are_linked(logged_in, alice):
+    incident = builders.incident("links", reporter=alice)
+    for ref, link in [("a", "javascript:alert(1)"), ("b", "mailto:x@example.com"), ("c", 42)]:
+        services.timeline_source_upsert(
+            incident=incident,
+            source_ref=ref,
+            kind=TimelineEventKind.PINNED_MESSAGE,
+            text=ref,
+            author=alice,
+            time=timezone.now(),
+            metadata={"permalink": link},
+        )
+    html = logged_in.get(f"/incident/{incident.pk}/").content.decode()
+    assert "View in Slack" not in html
+    assert "javascript:" not in html
+
+
+class _Elements(HTMLParser):
+    """Every element and attribute of a page, to look for anything that could run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.handlers: list[tuple[str, str]] = []
+        self.hrefs: list[str] = []
+        self.tags: set[str] = set()
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.handlers.append((tag, name))
+            if name in ("href", "src", "action"):
+                self.hrefs.append(value or "")
+        if tag == "img":
+            self.images.append(dict(attrs).get("src") or "")
+        if tag == "script":
+            self.scripts.append(dict(attrs).get("src", "<inline>"))
+
+
+def test_hostile_content_is_inert_in_the_html(logged_in, alice):
+    incident = builders.incident(
+        f"T {builders.XSS_TEXT}"[:200],
+        reporter=alice,
+        summary=builders.XSS_TEXT,
+        impact=builders.XSS_SLACK_ESCAPED,
+    )
+    services.timeline_note_add(incident=incident, text=builders.XSS_TEXT, author=alice)
+    services.action_log(incident=incident, details=builders.XSS_TEXT)
+
+    for path in ("/", f"/incident/{incident.pk}/"):
+        parser = _Elements()
+        parser.feed(logged_in.get(path).content.decode())
+        assert parser.scripts == ["/static/ui/js/tz.js"]
+        assert parser.handlers == []
+        assert not [h for h in parser.hrefs if h.strip().lower().startswith("javascript")]
+        assert not parser.tags & {"svg", "iframe", "object", "embed"}
+        # The only images are our own (the logo).
+        assert parser.images == ["/static/ui/img/logo.svg"]
