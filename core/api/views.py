@@ -26,6 +26,33 @@ def _actor(request: Request) -> ExternalUser | None:
     return selectors.external_user_for_login(user=request.user)
 
 
+class AmendableRecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Records people add and amend (never delete): list, read, create, and PATCH through a
+    service. Subclasses name the PATCH serializer and the service call."""
+
+    update_serializer_class: type[BaseSerializer]
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        if self.action == "partial_update":
+            return self.update_serializer_class
+        return self.serializer_class
+
+    def apply_update(self, record, changes: dict) -> None:
+        raise NotImplementedError
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        record = self.get_object()
+        serializer = self.get_serializer(record, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        self.apply_update(record, serializer.validated_data)
+        return Response(self.serializer_class(record, context=self.get_serializer_context()).data)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List incidents, newest first"),
     retrieve=extend_schema(summary="Read an incident"),
@@ -80,34 +107,19 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={200: serializers.ActionSerializer, 400: ERROR},
     ),
 )
-class ActionViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ActionViewSet(AmendableRecordViewSet):
     serializer_class = serializers.ActionSerializer
+    update_serializer_class = serializers.ActionUpdateSerializer
     filterset_class = filters.ActionFilter
 
     def get_queryset(self):
         return selectors.action_list()
 
-    def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.action == "partial_update":
-            return serializers.ActionUpdateSerializer
-        return serializers.ActionSerializer
-
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.instance = services.action_log(**serializer.validated_data)
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        action = self.get_object()
-        serializer = self.get_serializer(action, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.action_update(action=action, **serializer.validated_data)
-        return Response(
-            serializers.ActionSerializer(action, context=self.get_serializer_context()).data
-        )
+    def apply_update(self, record, changes: dict) -> None:
+        services.action_update(action=record, **changes)
 
 
 @extend_schema_view(
@@ -127,22 +139,13 @@ class ActionViewSet(
         responses={200: serializers.TimelineEventSerializer, 400: ERROR},
     ),
 )
-class TimelineEventViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class TimelineEventViewSet(AmendableRecordViewSet):
     serializer_class = serializers.TimelineEventSerializer
+    update_serializer_class = serializers.TimelineNoteUpdateSerializer
     filterset_class = filters.TimelineEventFilter
 
     def get_queryset(self):
         return selectors.timeline_event_list()
-
-    def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.action == "partial_update":
-            return serializers.TimelineNoteUpdateSerializer
-        return serializers.TimelineEventSerializer
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         data = serializer.validated_data
@@ -153,14 +156,8 @@ class TimelineEventViewSet(
             author=_actor(self.request),
         )
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        entry = self.get_object()
-        serializer = self.get_serializer(entry, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.timeline_note_update(entry=entry, **serializer.validated_data)
-        return Response(
-            serializers.TimelineEventSerializer(entry, context=self.get_serializer_context()).data
-        )
+    def apply_update(self, record, changes: dict) -> None:
+        services.timeline_note_update(entry=record, **changes)
 
 
 @extend_schema_view(
