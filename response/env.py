@@ -6,6 +6,8 @@ required secret that is missing stops startup with an error naming it and where 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,3 +49,14 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+# Salted and stretched, unlike a bare SHA-256 of the passphrase.
+KDF_SALT = b"response:encrypted-fields:v1"
+KDF_ITERATIONS = 200_000
+
+
+def derive_fernet_key(passphrase: str) -> str:
+    """The Fernet key for ``ENCRYPTED_FIELD_KEY``, a passphrase of any length (PBKDF2-SHA256)."""
+    raw = hashlib.pbkdf2_hmac("sha256", passphrase.encode(), KDF_SALT, KDF_ITERATIONS)
+    return base64.urlsafe_b64encode(raw).decode()

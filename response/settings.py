@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from pathlib import Path
 
 import dj_database_url
 from dotenv import load_dotenv
 
-from response.env import env_bool, env_list, env_required, env_str
+from response.env import derive_fernet_key, env_bool, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Values already in the environment win over .env, so a deployment can override a checked-out file.
@@ -121,9 +119,7 @@ ENCRYPTED_FIELD_KEY = env_required(
     "with a key derived from it, so keep it safe and never change it without re-entering them.",
 )
 # django-encrypted-model-fields wants a Fernet key: derive one from the passphrase.
-FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(
-    hashlib.sha256(ENCRYPTED_FIELD_KEY.encode()).digest()
-).decode()
+FIELD_ENCRYPTION_KEY = derive_fernet_key(ENCRYPTED_FIELD_KEY)
 
 # --- Database ----------------------------------------------------------------------------------
 

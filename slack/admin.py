@@ -42,3 +42,6 @@ class ProcessedEventAdmin(admin.ModelAdmin):
     list_filter = ["event_type"]
     search_fields = ["event_id"]
     date_hierarchy = "received_at"
+
+
+from slack.workflows import admin as workflow_admin  # noqa: E402, F401 (registers WorkflowAdmin)

@@ -10,5 +10,6 @@ class SlackConfig(AppConfig):
         # reuses a built-in key fails with a message naming both places.
         from slack import handlers, receivers  # noqa: F401
         from slack.plugins import load_plugins
+        from slack.workflows import keycheck  # noqa: F401 (registers the startup check)
 
         load_plugins()

@@ -93,3 +93,18 @@ class ProcessedEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+# Models kept with their feature, registered here so Django finds them.
+from slack.workflows.models import EncryptionCanary, Workflow, WorkflowParameter  # noqa: E402
+
+__all__ = [
+    "CommsChannel",
+    "EncryptionCanary",
+    "HeadlinePost",
+    "Notification",
+    "ProcessedEvent",
+    "UserStats",
+    "Workflow",
+    "WorkflowParameter",
+]

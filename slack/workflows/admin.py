@@ -1,0 +1,92 @@
+"""Configuring workflows in the admin. Secrets are write-only: the form never renders a stored
+secret back (not even in a hidden field); a blank secret keeps the stored one."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+
+from slack.workflows import config
+from slack.workflows.crypto import UnreadableSecret
+from slack.workflows.definitions import DEFINITIONS
+from slack.workflows.keycheck import encryption_key_problem
+from slack.workflows.models import Workflow
+
+
+class WorkflowForm(forms.ModelForm):
+    class Meta:
+        model = Workflow
+        fields = ["enabled"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.unreadable = False
+        definition = DEFINITIONS.get(self.instance.name)
+        stored = self._stored_values()
+        for spec in definition.parameters if definition else ():
+            if spec.secret:
+                state = "stored; leave blank to keep it" if stored.get(spec.name) else "not set"
+                self.fields[spec.name] = forms.CharField(
+                    label=spec.label,
+                    required=False,
+                    widget=forms.PasswordInput(render_value=False),
+                    help_text=f"{spec.help_text} ({state})".strip(),
+                )
+            else:
+                self.fields[spec.name] = forms.CharField(
+                    label=spec.label,
+                    required=False,
+                    initial=stored.get(spec.name, ""),
+                    help_text=spec.help_text,
+                )
+
+    def _stored_values(self) -> dict[str, str]:
+        if not self.instance.pk:
+            return {}
+        try:
+            return {p.name: p.value for p in self.instance.parameters.all()}
+        except UnreadableSecret:
+            self.unreadable = True
+            return {}
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    form = WorkflowForm
+    list_display = ["name", "enabled"]
+    list_filter = ["enabled"]
+    readonly_fields = ["name"]
+
+    def get_fields(self, request, obj=None):
+        definition = DEFINITIONS.get(obj.name) if obj else None
+        return ["name", "enabled", *(p.name for p in definition.parameters if definition)]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The parameter fields are added per workflow by WorkflowForm, not by the model.
+        kwargs["fields"] = ["enabled"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # one row per known workflow, made by Response itself
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        config.workflow_rows_ensure()
+        self._warn_about_the_key(request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._warn_about_the_key(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj: Workflow, form: WorkflowForm, change: bool) -> None:
+        definition = DEFINITIONS[obj.name]
+        values = {spec.name: form.cleaned_data.get(spec.name, "") for spec in definition.parameters}
+        config.workflow_configure(workflow=obj, enabled=form.cleaned_data["enabled"], values=values)
+
+    def _warn_about_the_key(self, request) -> None:
+        problem = encryption_key_problem()
+        if problem and request.method == "GET":
+            messages.error(request, problem)

@@ -1,0 +1,49 @@
+"""Workflow configuration (imported by ``slack.models`` so Django finds the models)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from slack.workflows.crypto import StrictEncryptedTextField
+
+
+class Workflow(models.Model):
+    """One optional integration; parameters are its settings, secrets included."""
+
+    name = models.CharField(max_length=50, unique=True)
+    enabled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkflowParameter(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="parameters")
+    name = models.CharField(max_length=50)
+    value = StrictEncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["workflow", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "name"], name="workflow_parameter_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow}.{self.name}"
+
+
+class EncryptionCanary(models.Model):
+    """A known text, encrypted with the key in use when it was first stored.
+
+    If it no longer decrypts, ``ENCRYPTED_FIELD_KEY`` has changed.
+    """
+
+    KNOWN_TEXT = "response"
+
+    value = StrictEncryptedTextField()
+
+    def __str__(self) -> str:
+        return "encryption key check"
