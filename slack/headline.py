@@ -156,8 +156,15 @@ def _incident(incident_id: int) -> Incident | None:
 
 
 def _render(incident: Incident) -> tuple[str, list[dict]]:
+    from slack.workflows.config import workflow_enabled
+
     comms_channel = CommsChannel.objects.filter(incident=incident).first()
-    return headline_blocks(incident, comms_channel=comms_channel, site_url=settings.SITE_URL)
+    return headline_blocks(
+        incident,
+        comms_channel=comms_channel,
+        site_url=settings.SITE_URL,
+        page_on_call=workflow_enabled("pagerduty"),
+    )
 
 
 def _retry_later(incident_id: int, attempt: int, error: SlackError) -> None:

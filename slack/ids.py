@@ -5,6 +5,10 @@ them, so the two can never drift apart."""
 CREATE_COMMS_CHANNEL = "create-comms-channel-button"
 EDIT_INCIDENT = "edit-incident-button"
 CLOSE_INCIDENT = "close-incident-button"
+PAGE_ON_CALL = "page-on-call-button"
+
+# Buttons of the escalation message (@incident escalate).
+PAGE_TEAM = "page-team-button"
 
 # Modals (callback ids).
 REPORT_MODAL = "incident-report-modal"

@@ -96,11 +96,17 @@ class ProcessedEvent(models.Model):
 
 
 # Models kept with their feature, registered here so Django finds them.
-from slack.workflows.models import EncryptionCanary, Workflow, WorkflowParameter  # noqa: E402
+from slack.workflows.models import (  # noqa: E402
+    EncryptionCanary,
+    EscalationTeam,
+    Workflow,
+    WorkflowParameter,
+)
 
 __all__ = [
     "CommsChannel",
     "EncryptionCanary",
+    "EscalationTeam",
     "HeadlinePost",
     "Notification",
     "ProcessedEvent",

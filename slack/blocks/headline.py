@@ -27,9 +27,16 @@ STATUS_PHRASES = {
 
 
 def headline_blocks(
-    incident: Incident, *, comms_channel: CommsChannel | None = None, site_url: str
+    incident: Incident,
+    *,
+    comms_channel: CommsChannel | None = None,
+    site_url: str,
+    page_on_call: bool = False,
 ) -> tuple[str, list[Block]]:
-    """``(fallback text, blocks)`` of the headline post of ``incident``."""
+    """``(fallback text, blocks)`` of the headline post of ``incident``.
+
+    ``page_on_call`` adds the Page on-call button (while the PagerDuty workflow is enabled).
+    """
     blocks: list[Block] = [
         {"type": "section", "block_id": "title", "text": mrkdwn(f"*{escape(incident.title)}*")},
         {"type": "section", "block_id": "facts", "fields": _facts(incident)},
@@ -40,6 +47,8 @@ def headline_blocks(
         },
     ]
     buttons = _buttons(incident, comms_channel)
+    if buttons and page_on_call and incident.status == IncidentStatus.LIVE:
+        buttons.append(_page_on_call_button(incident))
     if buttons:
         blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": buttons})
     return _fallback_text(incident), blocks
@@ -120,5 +129,16 @@ def _close_button(incident: Incident) -> Block:
         "confirm": plain("Close it"),
         "deny": plain("Not yet"),
         "style": "danger",
+    }
+    return button
+
+
+def _page_on_call_button(incident: Incident) -> Block:
+    button = _button("📟 Page on-call", ids.PAGE_ON_CALL, incident)
+    button["confirm"] = {
+        "title": plain("Page the on-call engineer?"),
+        "text": mrkdwn("This pages whoever is on call through PagerDuty, day or night."),
+        "confirm": plain("Page them"),
+        "deny": plain("Not now"),
     }
     return button

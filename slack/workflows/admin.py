@@ -10,7 +10,7 @@ from slack.workflows import config
 from slack.workflows.crypto import UnreadableSecret
 from slack.workflows.definitions import DEFINITIONS
 from slack.workflows.keycheck import encryption_key_problem
-from slack.workflows.models import Workflow
+from slack.workflows.models import EscalationTeam, Workflow
 
 
 class WorkflowForm(forms.ModelForm):
@@ -90,3 +90,36 @@ class WorkflowAdmin(admin.ModelAdmin):
         problem = encryption_key_problem()
         if problem and request.method == "GET":
             messages.error(request, problem)
+
+
+class EscalationTeamForm(forms.ModelForm):
+    """The routing key is write-only: never shown again, kept when left blank."""
+
+    routing_key = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The team service's Events API v2 integration key. Leave blank to keep it.",
+    )
+
+    class Meta:
+        model = EscalationTeam
+        fields = ["name", "summary"]
+
+    def clean_routing_key(self) -> str:
+        key = self.cleaned_data["routing_key"].strip()
+        if key:
+            return key
+        if not self.instance.pk:
+            raise forms.ValidationError("A new team needs its routing key.")
+        try:
+            # Blank keeps the stored key (the admin's form copies every field onto the team).
+            return EscalationTeam.objects.get(pk=self.instance.pk).routing_key
+        except UnreadableSecret as error:
+            raise forms.ValidationError(f"{error} Enter the routing key again.") from error
+
+
+@admin.register(EscalationTeam)
+class EscalationTeamAdmin(admin.ModelAdmin):
+    form = EscalationTeamForm
+    list_display = ["name", "summary"]
+    search_fields = ["name", "summary"]

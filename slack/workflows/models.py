@@ -47,3 +47,19 @@ class EncryptionCanary(models.Model):
 
     def __str__(self) -> str:
         return "encryption key check"
+
+
+class EscalationTeam(models.Model):
+    """A team people can page from an incident channel (``@incident escalate``)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    summary = models.TextField(blank=True, help_text="What the team can help with.")
+    routing_key = StrictEncryptedTextField(
+        help_text="The Events API v2 integration key of the team's PagerDuty service."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
