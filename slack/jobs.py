@@ -13,9 +13,29 @@ from typing import Any
 from django.db import close_old_connections, connection
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
+from procrastinate.retry import RetryDecision
+
+from slack.errors import RateLimited
 
 QUEUE = "slack"
-RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
+
+
+class SlackAwareRetry(RetryStrategy):
+    """Exponential backoff, except that a rate-limited job waits at least as long as Slack said.
+
+    Retrying sooner than ``Retry-After`` only earns another 429.
+    """
+
+    def get_retry_decision(self, *, exception: BaseException, job: Any) -> RetryDecision | None:
+        decision = super().get_retry_decision(exception=exception, job=job)
+        retry_after = getattr(exception, "retry_after", None)
+        if decision is None or not isinstance(exception, RateLimited) or not retry_after:
+            return decision
+        backoff = self.exponential_wait ** (job.attempts + 1)
+        return RetryDecision(retry_in={"seconds": max(int(retry_after), backoff)})
+
+
+RETRY = SlackAwareRetry(max_attempts=8, exponential_wait=2)
 
 
 def job(name: str, *, queue: str = QUEUE, retry: RetryStrategy = RETRY, **options: Any):
