@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate shell worker check-deploy clean
+.PHONY: help run test lint fmt migrate shell worker bench check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ shell: $(STAMP) ## A Django shell
 
 worker: $(STAMP) ## Run only the job worker
 	$(BIN)/python manage.py procrastinate worker
+
+bench: $(STAMP) ## Measure acknowledgement latency and Slack calls
+	$(BIN)/python -m bench.run
 
 clean: ## Remove the virtualenv and local data (the embedded database included)
 	rm -rf $(VENV) .data staticfiles
