@@ -63,3 +63,39 @@ class EscalationTeam(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StatuspageIncident(models.Model):
+    """The Statuspage incident posted for a Response incident (at most one each).
+
+    ``last_submission`` names the form submission last applied on Statuspage, so a job retried
+    after Statuspage accepted it does not send it again; ``pending_notice`` is the channel's
+    notice of that change until it has been posted.
+    """
+
+    CLOSED_STATUSES = ("resolved", "postmortem", "completed")
+
+    incident = models.OneToOneField(
+        "core.Incident", on_delete=models.CASCADE, related_name="statuspage_incident"
+    )
+    page_id = models.CharField(max_length=50)
+    statuspage_id = models.CharField(max_length=50)
+    name = models.CharField(max_length=255)
+    status = models.CharField(max_length=30)
+    impact = models.CharField(max_length=30, blank=True)
+    shortlink = models.URLField(blank=True)
+    last_submission = models.CharField(max_length=100, blank=True)
+    pending_notice = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Statuspage incident"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    @property
+    def is_closed(self) -> bool:
+        """Resolved (or past it): Response no longer changes it."""
+        return self.status in self.CLOSED_STATUSES
