@@ -27,7 +27,6 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 from slack_sdk.web import SlackResponse
 
 from slack.errors import (
-    AlreadyInChannel,
     AlreadyReacted,
     ChannelNotFound,
     MissingScope,
@@ -168,21 +167,31 @@ class WebSlackClient:
         return self._call("conversations.create", name=name, is_private=is_private)
 
     def invite(self, *, channel: str, users: list[str]) -> JsonDict:
-        try:
-            return self._call("conversations.invite", channel=channel, users=users)
-        except AlreadyInChannel as error:
-            if len(users) <= 1:
-                return {"ok": True, "channel": {"id": channel}, "warning": "already_in_channel"}
-            # One member among several fails the whole call: invite the others one by one.
-            already = {
-                item.get("user")
-                for item in (error.response or {}).get("errors") or []
-                if isinstance(item, dict) and item.get("error") == "already_in_channel"
-            }
-            for user in users:
-                if user not in already:
-                    self.invite(channel=channel, users=[user])
-            return {"ok": True, "channel": {"id": channel}, "warning": "already_in_channel"}
+        """Invite everyone in one call. A person Slack refuses is left out, not an error.
+
+        Slack fails the whole call when one person cannot be invited, naming each refusal in
+        ``errors``; the others are then invited in one more call. Refusals that concern the
+        person (already in, unknown, the bot itself) come back under ``refused``; anything about
+        the channel or Slack itself is raised.
+        """
+        pending = list(dict.fromkeys(users))
+        refused: dict[str, str] = {}
+        while pending:
+            try:
+                self._call("conversations.invite", channel=channel, users=pending)
+                break
+            except SlackError as error:
+                personal = _personal_refusals(error, pending)
+                if not personal and error.code in PERSONAL_INVITE_ERRORS and len(pending) > 1:
+                    # A refusal that does not say whose: find out one person at a time.
+                    for user in pending:
+                        refused.update(self.invite(channel=channel, users=[user])["refused"])
+                    break
+                if not personal:
+                    raise
+                refused.update(personal)
+                pending = [user for user in pending if user not in personal]
+        return {"ok": True, "channel": {"id": channel}, "refused": refused}
 
     def set_topic(self, *, channel: str, topic: str) -> JsonDict:
         return self._call("conversations.setTopic", channel=channel, topic=topic)
@@ -298,6 +307,38 @@ class WebSlackClient:
                 duration_ms,
                 extra=fields,
             )
+
+
+# Invite refusals that concern one person, not the channel or the call.
+PERSONAL_INVITE_ERRORS = frozenset(
+    {
+        "already_in_channel",
+        "cant_invite_self",
+        "cant_invite",
+        "user_not_found",
+        "no_user",
+        "user_is_restricted",
+        "ura_max_channels",
+    }
+)
+
+
+def _personal_refusals(error: SlackError, users: list[str]) -> dict[str, str]:
+    """Who Slack refused to invite and why, when the refusal is about people only."""
+    listed = (error.response or {}).get("errors")
+    if isinstance(listed, list) and listed:
+        refusals = {
+            str(item.get("user")): str(item.get("error"))
+            for item in listed
+            if isinstance(item, dict) and item.get("user") in users
+        }
+        if refusals and all(code in PERSONAL_INVITE_ERRORS for code in refusals.values()):
+            return refusals
+        return {}
+    # A single person's refusal comes without a list.
+    if len(users) == 1 and error.code in PERSONAL_INVITE_ERRORS:
+        return {users[0]: error.code}
+    return {}
 
 
 def _next_cursor(response: SlackResponse) -> str:

@@ -40,7 +40,6 @@ from slack.blocks.welcome import welcome_message
 from slack.channel_names import channel_name
 from slack.client import bot_user_id, get_slack_client
 from slack.errors import (
-    CantInviteSelf,
     NameTaken,
     RateLimited,
     SlackConnectionError,
@@ -292,27 +291,20 @@ def _promise_setup(incident: Incident, comms: CommsChannel, requested_by: str) -
 
 @job("slack.comms_invite")
 def invite_people(channel_id: str, user_ids: list[str]) -> None:
-    """Invite each person; one refusal does not stop the others.
+    """Invite everyone in one call; one refusal does not stop the others.
 
-    Being in already counts as invited (the client says so). A refusal that will not change
-    (``user_not_found``, ``cant_invite``…) is logged; if Slack was merely unavailable for some,
-    the job fails after trying everyone and its retry invites again, which is harmless.
+    Being in already counts as invited. A refusal that will not change (``user_not_found``,
+    ``cant_invite``…) is logged; if Slack was unavailable the job fails and its retry invites
+    everyone again, which is harmless.
     """
-    client = get_slack_client()
     bot = bot_user_id()
-    unavailable: list[SlackError] = []
-    for user in dict.fromkeys(user for user in user_ids if user and user != bot):
-        try:
-            client.invite(channel=channel_id, users=[user])
-        except CantInviteSelf:
-            continue
-        except TRANSIENT as error:
-            logger.warning("could not invite %s into %s yet: %s", user, channel_id, error)
-            unavailable.append(error)
-        except SlackError as error:
-            logger.warning("could not invite %s into %s: %s", user, channel_id, error)
-    if unavailable:
-        raise unavailable[0]
+    people = list(dict.fromkeys(user for user in user_ids if user and user != bot))
+    if not people:
+        return
+    result = get_slack_client().invite(channel=channel_id, users=people)
+    for user, reason in result.get("refused", {}).items():
+        if reason != "already_in_channel":
+            logger.warning("could not invite %s into %s: %s", user, channel_id, reason)
 
 
 @job("slack.comms_describe")

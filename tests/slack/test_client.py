@@ -297,6 +297,34 @@ def test_invite_still_invites_the_others_when_one_is_already_in(fake_slack):
     assert [c.params["users"] for c in fake_slack.calls("conversations.invite")] == ["U1,U2", "U2"]
 
 
+def test_invite_finds_out_whom_slack_refused_when_it_does_not_say(fake_slack):
+    fake_slack.queue_error("conversations.invite", "user_not_found")
+    fake_slack.queue_error("conversations.invite", "user_not_found")
+
+    data = get_slack_client().invite(channel="C1", users=["U1", "U2"])
+
+    assert [c.params["users"] for c in fake_slack.calls("conversations.invite")] == [
+        "U1,U2",
+        "U1",
+        "U2",
+    ]
+    assert data["refused"] == {"U1": "user_not_found"}
+
+
+def test_invite_raises_an_error_about_one_person_mixed_with_one_about_the_channel(fake_slack):
+    fake_slack.queue_error(
+        "conversations.invite",
+        "is_archived",
+        errors=[
+            {"user": "U1", "ok": False, "error": "already_in_channel"},
+            {"user": "U2", "ok": False, "error": "is_archived"},
+        ],
+    )
+
+    with pytest.raises(SlackError):
+        get_slack_client().invite(channel="C1", users=["U1", "U2"])
+
+
 def test_invite_raises_other_errors(fake_slack):
     fake_slack.queue_error("conversations.invite", "channel_not_found")
 

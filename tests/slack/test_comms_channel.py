@@ -333,15 +333,35 @@ def test_when_every_name_is_taken_the_clicker_is_told_and_the_job_gives_up(
 # --- Invites -------------------------------------------------------------------------------------
 
 
-def test_already_in_channel_counts_as_invited_and_the_rest_happens(client, fake_slack, jobs):
+def test_everyone_is_invited_in_one_call(client, fake_slack, jobs):
     incident = declare()
-    fake_slack.queue_error("conversations.invite", "already_in_channel")
 
     click(client, incident)
     jobs()
 
     channel = CommsChannel.objects.get(incident=incident).channel_id
-    assert sorted(invited(fake_slack, channel)) == sorted([REPORTER, LEAD, CLICKER])
+    calls = in_channel(fake_slack, "conversations.invite", channel)
+    assert len(calls) == 1
+    assert sorted(calls[0].params["users"].split(",")) == sorted([REPORTER, LEAD, CLICKER])
+
+
+def refusal(user: str, error: str) -> dict:
+    """One person's entry in Slack's partial-failure answer to conversations.invite."""
+    return {"user": user, "ok": False, "error": error}
+
+
+def test_already_in_channel_counts_as_invited_and_the_rest_happens(client, fake_slack, jobs):
+    incident = declare()
+    fake_slack.queue_error(
+        "conversations.invite", "already_in_channel", errors=[refusal(LEAD, "already_in_channel")]
+    )
+
+    click(client, incident)
+    jobs()
+
+    channel = CommsChannel.objects.get(incident=incident).channel_id
+    retried = in_channel(fake_slack, "conversations.invite", channel)[-1]
+    assert sorted(retried.params["users"].split(",")) == sorted([REPORTER, CLICKER])
     assert in_channel(fake_slack, "conversations.setTopic", channel)
     assert in_channel(fake_slack, "chat.postMessage", channel)
     assert in_channel(fake_slack, "bookmarks.add", channel, key="channel_id")
@@ -350,14 +370,18 @@ def test_already_in_channel_counts_as_invited_and_the_rest_happens(client, fake_
 
 def test_one_refused_invite_does_not_stop_the_others(client, fake_slack, jobs):
     incident = declare()
-    fake_slack.queue_error("conversations.invite", "user_not_found")
-    fake_slack.queue_error("conversations.invite", "cant_invite_self")
+    fake_slack.queue_error(
+        "conversations.invite",
+        "user_not_found",
+        errors=[refusal(REPORTER, "user_not_found"), refusal(LEAD, "cant_invite")],
+    )
 
     click(client, incident)
     jobs()
 
     channel = CommsChannel.objects.get(incident=incident).channel_id
-    assert sorted(invited(fake_slack, channel)) == sorted([REPORTER, LEAD, CLICKER])
+    retried = in_channel(fake_slack, "conversations.invite", channel)[-1]
+    assert retried.params["users"] == CLICKER
     assert job_states("slack.comms_invite") == ["succeeded"]
 
 
