@@ -226,7 +226,13 @@ RESPONSE_PLUGINS = env_list("RESPONSE_PLUGINS", "")
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # Jobs deferred from inside a job join that job's transaction (see slack/job_connector.py).
 PROCRASTINATE_ON_APP_READY = "slack.job_connector.install"
-PROCRASTINATE_WORKER_DEFAULTS = {"install_signal_handlers": True}
+# Jobs mostly wait on Slack (about 100 ms a call), so one worker runs several at once, each in a
+# thread with its own database connection.
+WORKER_CONCURRENCY = int(env_str("WORKER_CONCURRENCY", "8"))
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "install_signal_handlers": True,
+    "concurrency": WORKER_CONCURRENCY,
+}
 
 # --- Logging -----------------------------------------------------------------------------------
 
@@ -248,4 +254,5 @@ LOGGING = {
 # --- Integrations (SPEC §9); off unless configured ------------------------------------------------
 
 STATUSPAGE_API_BASE_URL = env_str("STATUSPAGE_API_BASE_URL", "https://api.statuspage.io/v1/")
+STATUSPAGE_API_TIMEOUT = float(env_str("STATUSPAGE_API_TIMEOUT", "10"))  # seconds a call may take
 PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")

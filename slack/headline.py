@@ -27,7 +27,7 @@ from slack.errors import (
     SlackError,
     SlackServerError,
 )
-from slack.jobs import job
+from slack.jobs import HEADLINE_PRIORITY, job
 from slack.models import CommsChannel, HeadlinePost
 from slack.outbox import send_ephemeral_or_dm
 
@@ -88,7 +88,7 @@ def _defer_update(incident_id: int, *, attempt: int, delay_seconds: int = 0) -> 
 # --- Jobs --------------------------------------------------------------------------------------
 
 
-@job("slack.post_headline")
+@job("slack.post_headline", priority=HEADLINE_PRIORITY)
 def post_headline(incident_id: int) -> None:
     """Post the headline into the central channel and remember where it is.
 
@@ -115,7 +115,7 @@ def post_headline(incident_id: int) -> None:
 # No procrastinate retries: a retried job would return to "todo" next to a newer update holding
 # the same queueing lock, which procrastinate refuses, leaving the job stuck with the lock held.
 # Transient failures defer a fresh update instead (see _retry_later).
-@job("slack.update_headline", retry=False)
+@job("slack.update_headline", retry=False, priority=HEADLINE_PRIORITY)
 def update_headline(incident_id: int, attempt: int = 1) -> None:
     """Re-render the headline from the database and ``chat.update`` it in place."""
     headline = HeadlinePost.objects.filter(incident_id=incident_id).exclude(ts="").first()

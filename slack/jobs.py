@@ -18,6 +18,9 @@ from procrastinate.retry import RetryDecision
 from slack.errors import RateLimited
 
 QUEUE = "slack"
+# Jobs with a higher priority run first when the worker has a backlog. The headline is how
+# everyone learns of an incident, so it goes ahead of replies, reminders and housekeeping.
+HEADLINE_PRIORITY = 10
 
 
 class SlackAwareRetry(RetryStrategy):

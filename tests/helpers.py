@@ -74,4 +74,6 @@ def run_jobs(*, queues: list[str] | None = None) -> None:
             queues=queues,
             install_signal_handlers=False,
             listen_notify=False,
+            # One at a time, so tests see jobs run in the order they became ready.
+            concurrency=1,
         )

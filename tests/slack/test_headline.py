@@ -17,6 +17,7 @@ from slack import ids
 from slack.blocks.headline import headline_blocks
 from slack.headline import post_headline, schedule_headline_update, update_headline
 from slack.models import CommsChannel, HeadlinePost
+from slack.outbox import post_in_channel
 
 SITE = "https://response.example.com"
 
@@ -234,3 +235,16 @@ def test_an_update_slack_refuses_for_good_is_not_retried(fake_slack, jobs, error
 
     assert len(fake_slack.calls("chat.update")) == 1
     assert not ProcrastinateJob.objects.filter(status="todo").exists()
+
+
+def test_the_headline_goes_ahead_of_a_backlog_of_other_posts(fake_slack, jobs):
+    with transaction.atomic():
+        for number in range(5):
+            post_in_channel("C0BUSY", f"reply {number}")
+    declare()
+
+    jobs()
+
+    first = fake_slack.calls("chat.postMessage")[0]
+    assert first.params["channel"] != "C0BUSY"
+    assert "Payments are failing" in shown(first.params["blocks"])
