@@ -27,3 +27,4 @@ from slack.housekeeping import prune_processed_events  # noqa: E402, F401
 from slack.outbox import post_message  # noqa: E402, F401
 from slack.reactions import add_reaction  # noqa: E402, F401
 from slack.users import refresh_user  # noqa: E402, F401
+from slack.workflows.statuspage import load_form, submit  # noqa: E402, F401

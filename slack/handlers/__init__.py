@@ -11,4 +11,4 @@ from slack.handlers import (
     events,  # noqa: F401
     reminders,  # noqa: F401
 )
-from slack.workflows import pagerduty  # noqa: F401
+from slack.workflows import pagerduty, statuspage  # noqa: F401

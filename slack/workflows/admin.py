@@ -10,7 +10,7 @@ from slack.workflows import config
 from slack.workflows.crypto import UnreadableSecret
 from slack.workflows.definitions import DEFINITIONS
 from slack.workflows.keycheck import encryption_key_problem
-from slack.workflows.models import EscalationTeam, Workflow
+from slack.workflows.models import EscalationTeam, StatuspageIncident, Workflow
 
 
 class WorkflowForm(forms.ModelForm):
@@ -123,3 +123,30 @@ class EscalationTeamAdmin(admin.ModelAdmin):
     form = EscalationTeamForm
     list_display = ["name", "summary"]
     search_fields = ["name", "summary"]
+
+
+@admin.register(StatuspageIncident)
+class StatuspageIncidentAdmin(admin.ModelAdmin):
+    """The links are made from Slack; the admin only shows them."""
+
+    list_display = ["incident", "name", "status", "shortlink", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "statuspage_id"]
+    readonly_fields = [
+        "incident",
+        "page_id",
+        "statuspage_id",
+        "name",
+        "status",
+        "impact",
+        "shortlink",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["last_submission", "pending_notice"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
