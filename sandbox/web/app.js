@@ -1,0 +1,548 @@
+// The sandbox page: a minimal Slack for trying Response. It reads everything from the sandbox's
+// control API, acts as the chosen user through /sandbox/act/*, and follows changes by long-polling.
+
+import { el, replaceChildren } from "./dom.js";
+import { api } from "./api.js";
+import { renderMrkdwn } from "./mrkdwn.js";
+import { renderMessage, avatarColour, initials } from "./message.js";
+import { renderModal } from "./modal.js";
+import { toSlackText } from "./compose.js";
+
+const USER_KEY = "sandbox.user";
+const CHANNEL_KEY = "sandbox.channel";
+const LONG_POLL_SECONDS = 20;
+
+const page = {
+  state: null,
+  user: localStorage.getItem(USER_KEY) || "U0ALICE",
+  channel: localStorage.getItem(CHANNEL_KEY) || null,
+  messages: new Map(), // channel id → messages, oldest first
+  views: [],
+  threadTs: null,
+  renderedChannel: null,
+  messageNodes: new Map(), // ts → {key, node}
+  modal: null, // {id, hash, root}
+};
+
+const $ = (id) => document.getElementById(id);
+
+// --- Names and people --------------------------------------------------------------------------
+
+function bot() {
+  return page.state?.bot ?? {};
+}
+
+function botUserId() {
+  return bot().user_id ?? bot().id;
+}
+
+function humans() {
+  return (page.state?.users ?? []).filter((user) => !user.is_bot && !user.deleted && user.id !== botUserId());
+}
+
+function displayName(user) {
+  return user.profile?.display_name || user.real_name || user.profile?.real_name || user.name || user.id;
+}
+
+function userById(id) {
+  return (page.state?.users ?? []).find((user) => user.id === id);
+}
+
+function userName(id) {
+  if (id && id === botUserId()) return bot().name ?? "incident";
+  const user = userById(id);
+  return user ? displayName(user) : null;
+}
+
+function channelById(id) {
+  return (page.state?.channels ?? []).find((channel) => channel.id === id);
+}
+
+function channelLabel(channel) {
+  if (!channel.is_im) return channel.name;
+  const other = (channel.members ?? []).find((id) => id !== page.user) ?? page.user;
+  return userName(other) ?? other;
+}
+
+function isBotMessage(message) {
+  return Boolean(message.bot_id) || (message.user && message.user === botUserId());
+}
+
+const ctx = {
+  get users() {
+    return humans();
+  },
+  get channels() {
+    return page.state?.channels ?? [];
+  },
+  displayName,
+  userName,
+  channelName: (id) => {
+    const channel = channelById(id);
+    return channel ? channelLabel(channel) : null;
+  },
+  onChannel: (id) => openChannel(id),
+  author(message) {
+    if (isBotMessage(message)) return { name: message.username || bot().name || "bot", isBot: true, key: message.bot_id || "bot" };
+    return { name: userName(message.user) ?? message.username ?? message.user ?? "someone", isBot: false, key: message.user ?? "" };
+  },
+};
+
+// --- Loading -----------------------------------------------------------------------------------
+
+function visibleChannels() {
+  return (page.state?.channels ?? []).filter((channel) => (channel.members ?? []).includes(page.user));
+}
+
+function defaultChannel() {
+  const channels = page.state?.channels ?? [];
+  const mine = visibleChannels().filter((channel) => !channel.is_im && !channel.is_archived);
+  const incidents = mine.find((channel) => channel.name === (page.state?.incident_channel ?? "incidents"));
+  return (incidents ?? mine[0] ?? channels[0])?.id ?? null;
+}
+
+let refreshing = null;
+let refreshAgain = false;
+
+/** Reload state, messages and views; calls made while one runs are folded into one more run. */
+function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    try {
+      do {
+        refreshAgain = false;
+        await load();
+        render();
+      } while (refreshAgain);
+      setConnection(true);
+    } catch (error) {
+      setConnection(false, error);
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+async function load() {
+  page.state = await api.state();
+  if (!humans().some((user) => user.id === page.user) && humans().length) page.user = humans()[0].id;
+  if (!channelById(page.channel)) page.channel = defaultChannel();
+  const wanted = new Set(visibleChannels().map((channel) => channel.id));
+  if (page.channel) wanted.add(page.channel);
+  const [views, ...lists] = await Promise.all([
+    api.views(page.user),
+    ...[...wanted].map((id) => api.messages(id, page.user).then((messages) => [id, messages])),
+  ]);
+  page.views = Array.isArray(views) ? views : views?.views ?? [];
+  page.messages = new Map(lists.map(([id, messages]) => [id, Array.isArray(messages) ? messages : messages?.messages ?? []]));
+}
+
+function setConnection(ok, error) {
+  const banner = $("connection");
+  banner.hidden = ok;
+  if (!ok) banner.textContent = `Can't reach the sandbox (${error?.message ?? error}); retrying…`;
+}
+
+// Long-poll /sandbox/changes; if that fails, fall back to asking every second.
+async function watch() {
+  let seq = page.state?.seq ?? 0;
+  for (;;) {
+    try {
+      const answer = await api.changes(seq, LONG_POLL_SECONDS);
+      if (answer.seq !== seq) {
+        seq = answer.seq; // lower after a reset: still a change
+        await refresh();
+      }
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await refresh();
+      seq = page.state?.seq ?? seq;
+    }
+  }
+}
+
+// --- Unread marks ------------------------------------------------------------------------------
+
+function seenKey() {
+  return `sandbox.seen.${page.user}`;
+}
+
+function seen() {
+  try {
+    return JSON.parse(localStorage.getItem(seenKey()) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+function latestFromOthers(channelId) {
+  const messages = page.messages.get(channelId) ?? [];
+  let latest = "0";
+  for (const message of messages) {
+    if (message.user !== page.user && Number(message.ts) > Number(latest)) latest = message.ts;
+  }
+  return latest;
+}
+
+function markSeen(channelId) {
+  const marks = seen();
+  const latest = latestFromOthers(channelId);
+  if (marks[channelId] !== latest) {
+    marks[channelId] = latest;
+    localStorage.setItem(seenKey(), JSON.stringify(marks));
+  }
+}
+
+function isUnread(channelId) {
+  const latest = latestFromOthers(channelId);
+  return latest !== "0" && Number(latest) > Number(seen()[channelId] ?? 0);
+}
+
+// --- Rendering ---------------------------------------------------------------------------------
+
+function render() {
+  if (page.channel) markSeen(page.channel);
+  renderSidebar();
+  renderHeader();
+  renderMessages();
+  renderThread();
+  renderModalStack();
+  const channel = channelById(page.channel);
+  document.title = channel ? `${channel.is_im ? "" : "#"}${channelLabel(channel)} · Response sandbox` : "Response sandbox";
+}
+
+function renderSidebar() {
+  const team = page.state.team ?? {};
+  $("workspace-name").textContent = team.name || team.domain || "Sandbox";
+  const picker = $("acting-user");
+  const options = humans().map((user) => el("option", { value: user.id }, `${displayName(user)} (@${user.name})`));
+  replaceChildren(picker, options);
+  picker.value = page.user;
+  $("acting-avatar").textContent = initials(userName(page.user) ?? "?");
+  $("acting-avatar").style.background = avatarColour(page.user);
+
+  const mine = visibleChannels();
+  const channels = mine.filter((channel) => !channel.is_im).sort((a, b) => a.name.localeCompare(b.name));
+  const dms = mine.filter((channel) => channel.is_im);
+  const others = (page.state.channels ?? [])
+    .filter((channel) => !channel.is_im && !channel.is_private && !mine.includes(channel))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  replaceChildren(
+    $("channel-list"),
+    section("Channels", channels),
+    dms.length ? section("Direct messages", dms) : null,
+    others.length ? section("Other channels", others, "not-member") : null,
+  );
+}
+
+function section(title, channels, extraClass = "") {
+  return el(
+    "div",
+    { class: "sidebar-section" },
+    el("h2", { class: "sidebar-heading" }, title),
+    el(
+      "ul",
+      { class: "sidebar-list" },
+      channels.map((channel) => {
+        const unread = channel.id !== page.channel && isUnread(channel.id);
+        const classes = ["channel-link", extraClass];
+        if (channel.id === page.channel) classes.push("active");
+        if (unread) classes.push("unread");
+        if (channel.is_archived) classes.push("archived");
+        const icon = channel.is_im ? "●" : channel.is_private ? "🔒" : "#";
+        const isBotDm = channel.is_im && (channel.members ?? []).includes(botUserId());
+        return el(
+          "li",
+          {},
+          el(
+            "a",
+            {
+              href: `#${channel.id}`,
+              class: classes.filter(Boolean).join(" "),
+              dataset: { channel: channel.id, name: channel.name ?? "" },
+              "aria-current": channel.id === page.channel ? "page" : null,
+              onClick: (event) => {
+                event.preventDefault();
+                openChannel(channel.id);
+              },
+            },
+            el("span", { class: "channel-icon", "aria-hidden": "true" }, icon),
+            el("span", { class: "channel-name" }, channelLabel(channel)),
+            isBotDm ? el("span", { class: "badge-app" }, "APP") : null,
+            unread ? el("span", { class: "unread-dot", title: "New messages" }) : null,
+          ),
+        );
+      }),
+    ),
+  );
+}
+
+function renderHeader() {
+  const channel = channelById(page.channel);
+  if (!channel) {
+    replaceChildren($("channel-header"), el("h1", {}, "No channel"));
+    return;
+  }
+  const members = channel.members ?? [];
+  const topic = channel.topic?.value ?? channel.topic ?? "";
+  const bookmarks = channel.bookmarks ?? [];
+  replaceChildren(
+    $("channel-header"),
+    el(
+      "div",
+      { class: "channel-title-row" },
+      el("h1", { class: "channel-title" }, `${channel.is_im ? "" : channel.is_private ? "🔒 " : "#"}${channelLabel(channel)}`),
+      channel.is_archived ? el("span", { class: "badge-archived" }, "archived") : null,
+      typeof topic === "string" && topic ? el("div", { class: "channel-topic md" }, renderMrkdwn(topic, ctx)) : null,
+      el("span", { class: "member-count", title: members.map((id) => userName(id) ?? id).join(", ") }, `👤 ${members.length}`),
+    ),
+    bookmarks.length
+      ? el(
+          "div",
+          { class: "bookmarks" },
+          bookmarks.map((bookmark) =>
+            el("a", { class: "bookmark", href: /^https?:/i.test(bookmark.link ?? "") ? bookmark.link : null, target: "_blank", rel: "noopener noreferrer" }, `🔖 ${bookmark.title ?? bookmark.link}`),
+          ),
+        )
+      : null,
+  );
+  $("composer-input").placeholder = `Message ${channel.is_im ? "" : "#"}${channelLabel(channel)} — try /incident something is broken`;
+}
+
+function isReply(message) {
+  return message.thread_ts && message.thread_ts !== message.ts;
+}
+
+function replyCount(messages, message) {
+  const counted = messages.filter((other) => isReply(other) && other.thread_ts === message.ts).length;
+  return Math.max(Number(message.reply_count ?? 0), counted);
+}
+
+function messageView(messages) {
+  return (message) => ({
+    ctx,
+    user: page.user,
+    channelId: page.channel,
+    replies: isReply(message) ? 0 : replyCount(messages, message),
+    onAction: (target, fields) => perform(api.click({ user: page.user, channel: page.channel, message_ts: target.ts, ...fields })),
+    onPin: (target) => perform(api.pin({ user: page.user, channel: page.channel, ts: target.ts })),
+    onUnpin: (target) => perform(api.unpin({ user: page.user, channel: page.channel, ts: target.ts })),
+    onReact: (target, name) => perform(api.react({ user: page.user, channel: page.channel, ts: target.ts, name })),
+    onThread: (target) => {
+      page.threadTs = target.ts;
+      renderThread();
+    },
+  });
+}
+
+function dayLabel(ts) {
+  const date = new Date(Number(ts) * 1000);
+  const today = new Date();
+  if (date.toDateString() === today.toDateString()) return "Today";
+  return date.toLocaleDateString("en-US", { weekday: "long", month: "long", day: "numeric" });
+}
+
+function renderMessages() {
+  const pane = $("messages");
+  const channelChanged = page.renderedChannel !== page.channel;
+  if (channelChanged) page.messageNodes.clear();
+  const atBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 60;
+  const messages = page.messages.get(page.channel) ?? [];
+  const viewFor = messageView(messages);
+  const nodes = [];
+  const kept = new Map();
+  let lastDay = null;
+  const channel = channelById(page.channel);
+  if (channel) {
+    nodes.push(
+      el(
+        "div",
+        { class: "channel-intro" },
+        el("h2", {}, channel.is_im ? `This is your conversation with ${channelLabel(channel)}` : `This is the very beginning of #${channelLabel(channel)}`),
+        channel.purpose?.value ? el("p", { class: "md" }, renderMrkdwn(channel.purpose.value, ctx)) : null,
+      ),
+    );
+  }
+  for (const message of messages) {
+    if (isReply(message)) continue;
+    const day = dayLabel(message.ts);
+    if (day !== lastDay) {
+      nodes.push(el("div", { class: "day-divider" }, el("span", {}, day)));
+      lastDay = day;
+    }
+    const view = viewFor(message);
+    // Re-render a message only when it changed, so selects and focus in the others survive.
+    const key = JSON.stringify([message, view.replies, page.user]);
+    const cached = page.messageNodes.get(message.ts);
+    const node = cached && cached.key === key ? cached.node : renderMessage(message, view);
+    kept.set(message.ts, { key, node });
+    nodes.push(node);
+  }
+  page.messageNodes = kept;
+  pane.replaceChildren(...nodes);
+  if (channelChanged || atBottom) pane.scrollTop = pane.scrollHeight;
+  page.renderedChannel = page.channel;
+}
+
+function renderThread() {
+  const panel = $("thread");
+  const messages = page.messages.get(page.channel) ?? [];
+  const parent = messages.find((message) => message.ts === page.threadTs);
+  if (!parent) {
+    panel.hidden = true;
+    page.threadTs = null;
+    return;
+  }
+  panel.hidden = false;
+  const viewFor = messageView(messages);
+  const replies = messages.filter((message) => isReply(message) && message.thread_ts === parent.ts);
+  replaceChildren(
+    $("thread-messages"),
+    renderMessage(parent, { ...viewFor(parent), replies: 0 }),
+    el("div", { class: "day-divider thread-count" }, el("span", {}, `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`)),
+    replies.map((reply) => renderMessage(reply, viewFor(reply))),
+  );
+}
+
+function renderModalStack() {
+  const top = page.views.at(-1);
+  const shown = page.modal;
+  if (!top) {
+    shown?.root.remove();
+    page.modal = null;
+    return;
+  }
+  if (shown && shown.id === top.id && shown.hash === top.hash) return;
+  // The same view updated keeps what was typed in it, as Slack does for unchanged block ids.
+  const keep = shown && shown.id === top.id ? shown.root.modalValues() : null;
+  const viewId = top.id;
+  const root = renderModal(
+    top,
+    ctx,
+    {
+      submit: async (values) => {
+        const answer = await api.submit({ user: page.user, view_id: viewId, values });
+        refresh();
+        return answer;
+      },
+      close: () => perform(api.closeView({ user: page.user, view_id: viewId })),
+      action: (fields) => perform(api.click({ user: page.user, view_id: viewId, ...fields })),
+    },
+    keep,
+    page.views.length,
+  );
+  shown?.root.remove();
+  document.body.append(root);
+  page.modal = { id: top.id, hash: top.hash, root };
+  if (!keep) root.querySelector("input, textarea, select")?.focus();
+}
+
+// --- Acting ------------------------------------------------------------------------------------
+
+/** Run a control API call, report a failure, and refresh either way. */
+async function perform(promise) {
+  try {
+    const answer = await promise;
+    return answer;
+  } catch (error) {
+    toast(error.message ?? String(error));
+    return null;
+  } finally {
+    refresh();
+  }
+}
+
+function toast(text) {
+  const node = el("div", { class: "toast", role: "status" }, text);
+  $("toasts").append(node);
+  setTimeout(() => node.remove(), 6000);
+}
+
+function openChannel(id) {
+  if (!channelById(id)) return;
+  page.channel = id;
+  page.threadTs = null;
+  localStorage.setItem(CHANNEL_KEY, id);
+  history.replaceState(null, "", `#${id}`);
+  render();
+  if (!page.messages.has(id)) refresh();
+  $("composer-input").focus();
+}
+
+function switchUser(id) {
+  page.user = id;
+  localStorage.setItem(USER_KEY, id);
+  page.messageNodes.clear();
+  page.renderedChannel = null;
+  page.modal?.root.remove();
+  page.modal = null;
+  if (!visibleChannels().some((channel) => channel.id === page.channel)) page.channel = defaultChannel();
+  refresh();
+}
+
+/** Send what was typed: `/command text` as a slash command, anything else as a message. */
+async function send(raw, threadTs = null) {
+  const text = raw.trim();
+  if (!text) return true;
+  const command = text.match(/^(\/[\w-]+)(?:\s+([\s\S]*))?$/);
+  if (command) {
+    const answer = await perform(api.command({ user: page.user, channel: page.channel, command: command[1], text: command[2] ?? "" }));
+    if (answer && typeof answer.status === "number" && answer.status >= 400) {
+      toast(`${command[1]} failed: Response answered ${answer.status}`);
+    }
+    return answer !== null;
+  }
+  const body = { user: page.user, channel: page.channel, text: toSlackText(text, { users: page.state?.users ?? [], bot: bot(), channels: page.state?.channels ?? [] }) };
+  if (threadTs) body.thread_ts = threadTs;
+  return (await perform(api.message(body))) !== null;
+}
+
+function bindComposer(form, input, threadTs) {
+  const submit = async () => {
+    const value = input.value;
+    input.disabled = true;
+    try {
+      if (await send(value, threadTs())) input.value = "";
+    } finally {
+      input.disabled = false;
+      input.focus();
+    }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+}
+
+// --- Start -------------------------------------------------------------------------------------
+
+function start() {
+  const fromHash = location.hash.slice(1);
+  if (fromHash) page.channel = fromHash;
+  $("acting-user").addEventListener("change", (event) => switchUser(event.target.value));
+  bindComposer($("composer"), $("composer-input"), () => null);
+  bindComposer($("thread-composer"), $("thread-input"), () => page.threadTs);
+  $("thread-close").addEventListener("click", () => {
+    page.threadTs = null;
+    renderThread();
+  });
+  document.addEventListener("click", (event) => {
+    // Clicking elsewhere folds any open overflow menu.
+    for (const menu of document.querySelectorAll(".overflow-menu:not([hidden])")) {
+      if (!menu.parentElement.contains(event.target)) menu.hidden = true;
+    }
+  });
+  refresh().then(watch);
+}
+
+start();
