@@ -39,13 +39,7 @@ from slack import blocks
 from slack.blocks.welcome import welcome_message
 from slack.channel_names import channel_name
 from slack.client import bot_user_id, get_slack_client
-from slack.errors import (
-    NameTaken,
-    RateLimited,
-    SlackConnectionError,
-    SlackError,
-    SlackServerError,
-)
+from slack.errors import TRANSIENT_ERRORS, NameTaken, SlackError
 from slack.headline import schedule_headline_update
 from slack.jobs import RETRY, job
 from slack.models import CommsChannel
@@ -60,7 +54,6 @@ BOOKMARK_TITLE = "Incident document"
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 # Slack trouble that may be gone on the next attempt; anything else will fail the same way again.
-TRANSIENT = (RateLimited, SlackServerError, SlackConnectionError)
 
 Channel = dict[str, Any]
 
@@ -342,7 +335,7 @@ def _step(what: str, call: Callable[[], Any]) -> None:
     since trying again would fail the same way."""
     try:
         call()
-    except TRANSIENT:
+    except TRANSIENT_ERRORS:
         raise
     except SlackError as error:
         logger.warning("could not %s: %s", what, error)

@@ -206,6 +206,10 @@ class SlackConnectionError(SlackError):
     default_code = "connection_error"
 
 
+# Failures that may pass: the same call later can succeed. Every other error will not change.
+TRANSIENT_ERRORS = (RateLimited, SlackServerError, SlackConnectionError)
+
+
 # Slack error code -> class. Codes not listed here raise a plain SlackError.
 ERRORS_BY_CODE: dict[str, type[SlackError]] = {
     "not_authed": NotAuthed,

@@ -21,12 +21,7 @@ from core.models import Incident
 from slack.blocks import messages
 from slack.blocks.headline import headline_blocks
 from slack.client import central_channel_id, get_slack_client
-from slack.errors import (
-    RateLimited,
-    SlackConnectionError,
-    SlackError,
-    SlackServerError,
-)
+from slack.errors import TRANSIENT_ERRORS, SlackError
 from slack.jobs import HEADLINE_PRIORITY, job
 from slack.models import CommsChannel, HeadlinePost
 from slack.outbox import send_ephemeral_or_dm
@@ -34,7 +29,6 @@ from slack.outbox import send_ephemeral_or_dm
 logger = logging.getLogger(__name__)
 
 # Slack failures worth trying again after a pause; any other error will not go away by itself.
-TRANSIENT_ERRORS = (RateLimited, SlackServerError, SlackConnectionError)
 # Why an ephemeral message cannot reach someone in a channel; a DM still can.
 UPDATE_ATTEMPTS = 8
 UPDATE_RETRY_SECONDS = 10

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from slack.jobs import job
+
+logger = logging.getLogger(__name__)
 
 _collector: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
     "post_collector", default=None
@@ -20,9 +23,21 @@ _collector: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.Co
 
 @job("slack.post_message")
 def post_message(channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
+    """Post, retrying only what may pass: an archived or unknown channel will stay so."""
     from slack.client import get_slack_client
+    from slack.errors import TRANSIENT_ERRORS, SlackError
 
-    get_slack_client().post_message(channel=channel_id, text=text, blocks=blocks)
+    try:
+        get_slack_client().post_message(channel=channel_id, text=text, blocks=blocks)
+    except TRANSIENT_ERRORS:
+        raise
+    except SlackError as error:
+        logger.error("gave up posting %r in %s: %s", text[:80], channel_id, error)
+
+
+def channel_lock(channel_id: str) -> str:
+    """Posts sharing this lock run one after another, in the order they were promised."""
+    return f"post-{channel_id}"
 
 
 # Where a slash command was typed the bot may not be a member: an ephemeral there then fails.
@@ -53,7 +68,8 @@ def post_in_channel(channel_id: str, text: str, blocks: list[dict] | None = None
     if collected is not None:
         collected.append(job_kwargs)
     else:
-        post_message.defer(**job_kwargs)
+        # The worker runs jobs concurrently; the lock keeps a channel's posts in order.
+        post_message.configure(lock=channel_lock(channel_id)).defer(**job_kwargs)
 
 
 @contextlib.contextmanager

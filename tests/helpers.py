@@ -9,8 +9,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import Q
 from django.test import Client
+from django.utils import timezone
 from procrastinate.contrib.django import app as procrastinate_app
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from slack.signature import compute_signature
 
@@ -62,18 +65,32 @@ def post_interaction(client: Client, payload: dict[str, Any], **kwargs: Any):
     return post_form(client, "/slack/action", {"payload": json.dumps(payload)}, **kwargs)
 
 
-def run_jobs(*, queues: list[str] | None = None) -> None:
+def run_jobs(*, queues: list[str] | None = None, concurrency: int = 1) -> None:
     """Run the worker until no job is ready, as ``manage.py procrastinate worker`` would.
 
     Needs committed data: use it from ``transactional_db`` tests.
     """
     worker_connector = procrastinate_app.connector.get_worker_connector()
     with procrastinate_app.replace_connector(worker_connector) as worker_app:
-        worker_app.run_worker(
-            wait=False,
-            queues=queues,
-            install_signal_handlers=False,
-            listen_notify=False,
-            # One at a time, so tests see jobs run in the order they became ready.
-            concurrency=1,
-        )
+        # A worker that does not wait stops as soon as it finds nothing it may run, which
+        # happens while a job holds the lock of the next ones: run it again until none is ready.
+        for _ in range(100):
+            worker_app.run_worker(
+                wait=False,
+                queues=queues,
+                install_signal_handlers=False,
+                listen_notify=False,
+                # One at a time unless asked, so tests see jobs run in the order they became ready.
+                concurrency=concurrency,
+            )
+            if not _ready_jobs(queues):
+                return
+
+
+def _ready_jobs(queues: list[str] | None) -> bool:
+    ready = ProcrastinateJob.objects.filter(status="todo").filter(
+        Q(scheduled_at__isnull=True) | Q(scheduled_at__lte=timezone.now())
+    )
+    if queues:
+        ready = ready.filter(queue_name__in=queues)
+    return ready.exists()
