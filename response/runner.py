@@ -7,6 +7,8 @@ them all; the database stops last, when this process exits.
 Values missing from the environment and ``.env`` get local ones: the required secrets are generated
 once and kept in ``.data/local-secrets.env`` (so encrypted data stays readable across runs), debug
 mode is on, and Slack calls go to the local sandbox address unless a real ``SLACK_TOKEN`` is set.
+Then the Slack sandbox (``python -m sandbox``) runs beside them, with the same signing secret,
+delivering to this web server and keeping its workspace in the data directory.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from pathlib import Path
 from dotenv import dotenv_values, load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
-SANDBOX_API_URL = "http://127.0.0.1:8999/api/"
 GENERATED_SECRETS = (
     "DJANGO_SECRET_KEY",
     "SLACK_SIGNING_SECRET",
@@ -47,14 +48,36 @@ def main() -> int:
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], check=True, cwd=ROOT)
     _create_admin_if_asked(manage)
-    _print_banner(port)
-    return _supervise(
-        {
-            "web": f"{_quote(manage)} runserver 127.0.0.1:{port} --noreload",
-            "worker": f"{_quote(manage)} procrastinate worker",
-            "cron": f"{_quote([sys.executable, '-m', 'response.ticker'])}",
-        }
+    processes = {
+        "web": f"{_quote(manage)} runserver 127.0.0.1:{port} --noreload",
+        "worker": f"{_quote(manage)} procrastinate worker",
+        "cron": f"{_quote([sys.executable, '-m', 'response.ticker'])}",
+    }
+    sandbox = _uses_sandbox()
+    if sandbox:
+        _configure_sandbox(data_dir, port)
+        processes["sandbox"] = _quote([sys.executable, "-m", "sandbox"])
+    _print_banner(port, sandbox=sandbox)
+    return _supervise(processes)
+
+
+def _sandbox_api_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('SANDBOX_PORT') or '8999'}/api/"
+
+
+def _uses_sandbox() -> bool:
+    """No real token and Slack calls going to the local sandbox: then the sandbox must run."""
+    return not os.environ.get("SLACK_TOKEN") and (
+        os.environ.get("SLACK_API_BASE_URL") == _sandbox_api_url()
     )
+
+
+def _configure_sandbox(data_dir: Path, port: str) -> None:
+    env = os.environ
+    env.setdefault("SANDBOX_PORT", "8999")
+    env.setdefault("SANDBOX_RESPONSE_URL", f"http://127.0.0.1:{port}")
+    # Response's database refers to the sandbox's channels, so the sandbox keeps them too.
+    env.setdefault("SANDBOX_STATE_FILE", str(data_dir / "sandbox-state.json"))
 
 
 def _apply_local_defaults(data_dir: Path, port: str) -> None:
@@ -63,7 +86,7 @@ def _apply_local_defaults(data_dir: Path, port: str) -> None:
     env.setdefault("SITE_URL", f"http://localhost:{port}")
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not env.get("SLACK_TOKEN"):
-        env.setdefault("SLACK_API_BASE_URL", SANDBOX_API_URL)
+        env.setdefault("SLACK_API_BASE_URL", _sandbox_api_url())
     stored = data_dir / "local-secrets.env"
     known = {k: v for k, v in dotenv_values(stored).items() if v} if stored.exists() else {}
     for name in GENERATED_SECRETS:
@@ -93,12 +116,17 @@ def _create_admin_if_asked(manage: list[str]) -> None:
         sys.stderr.write(result.stderr)
 
 
-def _print_banner(port: str) -> None:
+def _print_banner(port: str, *, sandbox: bool) -> None:
     site = f"http://localhost:{port}"
     slack = os.environ.get("SLACK_API_BASE_URL", "https://slack.com/api/")
+    first = []
+    if sandbox:
+        page = f"http://127.0.0.1:{os.environ['SANDBOX_PORT']}/"
+        first = ["", f"Open {page} to use Response as a Slack user (the Slack sandbox)."]
     print(
         "\n".join(
             [
+                *first,
                 "",
                 "Response is starting:",
                 f"  health       {site}/healthz",

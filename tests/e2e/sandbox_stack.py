@@ -43,8 +43,6 @@ REMOVED_VARIABLES = (
     "SLACK_SIGNING_SECRET",
     "CRON_TOKEN",
     "ENCRYPTED_FIELD_KEY",
-    "SANDBOX_STATE_FILE",
-    "SANDBOX_RESPONSE_URL",
     "SANDBOX_HOST",
 )
 STARTUP_SECONDS = 180
@@ -227,6 +225,8 @@ def _environment(data_dir: Path, response_port: int, sandbox_port: int) -> dict[
         RESPONSE_DATA_DIR=str(data_dir),
         RESPONSE_PORT=str(response_port),
         SANDBOX_PORT=str(sandbox_port),
+        SANDBOX_RESPONSE_URL=f"http://127.0.0.1:{response_port}",
+        SANDBOX_STATE_FILE=str(data_dir / "sandbox-state.json"),
         # Pinned (not removed) so that a developer's .env cannot point the stack elsewhere.
         DATABASE_URL="",
         SLACK_TOKEN="",

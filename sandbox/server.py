@@ -1,0 +1,535 @@
+"""The sandbox's HTTP server: the Web API, the control API, response URLs and the web page.
+
+- ``/api/<method>`` and ``/<method>``: Slack's Web API (slack-platform.md §0, §5).
+- ``/sandbox/...``: the control API the page and the tests use (see ``CONTROL`` below).
+- ``/sandbox/response_url/<key>``: the response URLs handed out with commands and clicks.
+- ``/`` and ``/static/<path>``: the page, from ``sandbox/web/``.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import logging
+import mimetypes
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sandbox import webapi
+from sandbox.config import Config
+from sandbox.delivery import Delivery
+from sandbox.people import People
+from sandbox.state import BOT_USER_ID, JsonDict, SlackError, Workspace
+
+logger = logging.getLogger(__name__)
+
+WEB_ROOT = Path(__file__).resolve().parent / "web"
+CALL_LOG_SIZE = 5000
+PLACEHOLDER_PAGE = b"""<!doctype html><meta charset="utf-8"><title>Response sandbox</title>
+<h1>Response sandbox</h1><p>The sandbox's Slack is running; its page is not installed yet.
+See <a href="/sandbox/state">/sandbox/state</a>.</p>"""
+# Fields other clients send as JSON-encoded strings; the methods decode them where they need to.
+WEB_API_PATH = re.compile(r"^/(?:api/)?([a-zA-Z]+(?:\.[a-zA-Z]+)+)$")
+
+
+class Faults:
+    """Misbehaviour injected per Web API method (``*`` for every method)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: dict[str, list[JsonDict]] = {}
+
+    def add(self, spec: JsonDict) -> JsonDict:
+        method = str(spec.get("method") or "")
+        if not method:
+            raise SlackError("invalid_arguments", detail="a fault needs a method")
+        fault = {
+            "method": method,
+            "latency_ms": int(spec.get("latency_ms") or 0),
+            "error": spec.get("error"),
+            "status": int(spec.get("status") or 200),
+            "retry_after": int(spec.get("retry_after") or 1),
+            "drop": bool(spec.get("drop")),
+            "times": None if spec.get("times") in (None, "") else int(spec["times"]),
+        }
+        with self._lock:
+            self._faults.setdefault(method, []).append(fault)
+        return fault
+
+    def take(self, method: str) -> JsonDict | None:
+        """The fault that applies to this call, counting it against its ``times``."""
+        with self._lock:
+            for key in (method, "*"):
+                for fault in self._faults.get(key, []):
+                    if fault["times"] is None or fault["times"] > 0:
+                        if fault["times"] is not None:
+                            fault["times"] -= 1
+                        return dict(fault)
+            return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def listed(self) -> list[JsonDict]:
+        with self._lock:
+            return [dict(f) for faults in self._faults.values() for f in faults]
+
+
+class Sandbox:
+    """The whole sandbox: state, delivery, people and the HTTP server in front of them."""
+
+    def __init__(self, config: Config, subscriptions: list[str], scopes: list[str]) -> None:
+        self.config = config
+        self.workspace = Workspace(
+            channel_name=config.channel_name,
+            bot_name=config.bot_name,
+            state_file=config.state_file,
+            trigger_ttl=config.trigger_ttl,
+            response_url_ttl=config.response_url_ttl,
+            response_url_uses=config.response_url_uses,
+        )
+        self.workspace.public_posting = "chat:write.public" in scopes
+        self.delivery = Delivery(config, subscriptions)
+        self.workspace.emit = self.delivery.emit
+        self.delivery.on_record = self._delivery_recorded
+        self.people = People(config, self.workspace, self.delivery)
+        self.faults = Faults()
+        self.calls: deque[JsonDict] = deque(maxlen=CALL_LOG_SIZE)
+        self._calls_lock = threading.Lock()
+        self.httpd: ThreadingHTTPServer | None = None
+
+    def _delivery_recorded(self) -> None:
+        with self.workspace.lock:
+            self.workspace.seq += 1
+            self.workspace.changed.notify_all()
+
+    def serve(self) -> ThreadingHTTPServer:
+        """Bind (port 0 picks a free one) and answer on a background thread."""
+        httpd = ThreadingHTTPServer((self.config.host, self.config.port), _Handler)
+        httpd.daemon_threads = True
+        httpd.sandbox = self  # type: ignore[attr-defined]
+        self.httpd = httpd
+        if self.config.port == 0:
+            port = httpd.server_address[1]
+            self.config = _with_port(self.config, port)
+            self.people.config = self.config
+        threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        ).start()
+        return httpd
+
+    def stop(self) -> None:
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+        self.workspace.save()
+
+    def record_call(self, method: str, params: JsonDict, error: str | None, status: int) -> None:
+        entry = {
+            "method": method,
+            "params": params,
+            "at": time.time(),
+            "error": error,
+            "status": status,
+        }
+        with self._calls_lock:
+            self.calls.append(entry)
+
+    def call_log(self, method: str | None) -> list[JsonDict]:
+        with self._calls_lock:
+            return [c for c in self.calls if not method or c["method"] == method]
+
+    def reset(self) -> None:
+        self.workspace.reset()
+        self.faults.clear()
+        self.delivery.clear()
+        with self._calls_lock:
+            self.calls.clear()
+
+
+def _with_port(config: Config, port: int) -> Config:
+    from dataclasses import replace
+
+    return replace(config, port=port)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "SlackSandbox/1.0"
+    protocol_version = "HTTP/1.0"
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self.server.sandbox  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def do_DELETE(self) -> None:
+        self._route("DELETE")
+
+    # --- Routing -------------------------------------------------------------------------------
+
+    def _route(self, verb: str) -> None:
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        try:
+            if path.startswith("/sandbox/"):
+                self._control(verb, path, parse_qs(url.query))
+                return
+            match = WEB_API_PATH.match(path)
+            if match:
+                self._web_api(match.group(1), url.query)
+                return
+            if verb == "GET":
+                self._static(path)
+                return
+            self._send_json({"ok": False, "error": "unknown_method"}, 404)
+        except Exception:  # answer something rather than leave the client hanging
+            logger.exception("sandbox failed on %s %s", verb, self.path)
+            self._send_json({"ok": False, "error": "internal_error"}, 500)
+
+    # --- Web API -------------------------------------------------------------------------------
+
+    def _web_api(self, method: str, query: str) -> None:
+        try:
+            params = self._params(query)
+        except ValueError:
+            self._send_json({"ok": False, "error": "invalid_json"})
+            return
+        token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
+        params.pop("token", None)
+        sandbox = self.sandbox
+        if not token:
+            self._answer_call(method, params, {"ok": False, "error": "not_authed"})
+            return
+        if token != sandbox.config.token:
+            self._answer_call(method, params, {"ok": False, "error": "invalid_auth"})
+            return
+        fault = sandbox.faults.take(method)
+        if fault:
+            if fault["latency_ms"]:
+                time.sleep(fault["latency_ms"] / 1000)
+            if fault["drop"]:
+                sandbox.record_call(method, params, "dropped", 0)
+                self.close_connection = True
+                return
+            if fault["status"] == 429:
+                body = {"ok": False, "error": "ratelimited"}
+                headers = {"Retry-After": str(fault["retry_after"])}
+                self._answer_call(method, params, body, 429, headers)
+                return
+            if fault["error"] or fault["status"] != 200:
+                body = {"ok": False, "error": fault["error"] or "internal_error"}
+                self._answer_call(method, params, body, fault["status"])
+                return
+        self._answer_call(method, params, webapi.call(sandbox.workspace, method, params))
+
+    def _answer_call(
+        self,
+        method: str,
+        params: JsonDict,
+        body: JsonDict,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        error = None if body.get("ok") else str(body.get("error"))
+        self.sandbox.record_call(method, params, error, status)
+        self._send_json(body, status, headers)
+
+    def _params(self, query: str) -> JsonDict:
+        """Parameters from the query string and the body, whichever way it is encoded."""
+        params: JsonDict = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        raw = self._body()
+        content_type = self.headers.get("Content-Type", "")
+        if not raw:
+            return params
+        if "json" in content_type:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("json_not_object")
+            params.update(data)
+        elif "multipart/form-data" in content_type:
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+            )
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                if name:
+                    params[str(name)] = part.get_content()
+        else:
+            form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+            params.update({k: v[-1] for k, v in form.items()})
+        return params
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # --- Control API ---------------------------------------------------------------------------
+
+    def _control(self, verb: str, path: str, query: dict[str, list[str]]) -> None:
+        sandbox = self.sandbox
+        try:
+            if path.startswith("/sandbox/response_url/") and verb == "POST":
+                self._response_url(path.rsplit("/", 1)[-1])
+                return
+            if verb == "GET":
+                answer = self._read(path, {k: v[-1] for k, v in query.items()})
+            elif path == "/sandbox/faults" and verb == "DELETE":
+                sandbox.faults.clear()
+                answer = {"ok": True}
+            elif verb == "POST" and path in ACTS:
+                answer = ACTS[path](sandbox, self._json_body())
+            else:
+                answer = None
+        except SlackError as error:
+            self._send_json({"ok": False, "error": error.code, **error.extra}, 400)
+            return
+        except ValueError as error:
+            self._send_json({"ok": False, "error": "invalid_json", "detail": str(error)}, 400)
+            return
+        if answer is None:
+            self._send_json({"ok": False, "error": "not_found"}, 404)
+        else:
+            self._send_json(answer)
+
+    def _read(self, path: str, query: dict[str, str]) -> Any:
+        sandbox = self.sandbox
+        ws = sandbox.workspace
+        if path == "/sandbox/state":
+            return _state(ws)
+        if match := re.match(r"^/sandbox/channels/([^/]+)/messages$", path):
+            return _messages(ws, match.group(1), query.get("user", ""))
+        if path == "/sandbox/views":
+            return _views(ws, query.get("user", ""))
+        if path == "/sandbox/changes":
+            timeout = min(float(query.get("timeout") or 25), 60.0)
+            return {"seq": ws.wait_for_change(int(query.get("since") or 0), timeout)}
+        if path == "/sandbox/calls":
+            return sandbox.call_log(query.get("method") or None)
+        if path == "/sandbox/deliveries":
+            return sandbox.delivery.records()
+        if path == "/sandbox/faults":
+            return sandbox.faults.listed()
+        return None
+
+    def _json_body(self) -> JsonDict:
+        raw = self._body()
+        if not raw:
+            return {}
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("a JSON object is expected")
+        return data
+
+    def _response_url(self, key: str) -> None:
+        try:
+            body = self._json_body()
+        except ValueError:
+            self._send_text("invalid_payload", 400)
+            return
+        try:
+            self.sandbox.people.use_response_url(key, body)
+        except SlackError as error:
+            self._send_text(error.code, 404)
+            return
+        self._send_text("ok")
+
+    # --- The page ------------------------------------------------------------------------------
+
+    def _static(self, path: str) -> None:
+        if path in ("/", "/index.html"):
+            index = WEB_ROOT / "index.html"
+            if index.is_file():
+                self._send_file(index)
+            else:
+                self._send(PLACEHOLDER_PAGE, "text/html; charset=utf-8")
+            return
+        if path.startswith("/static/"):
+            target = (WEB_ROOT / path[len("/static/") :]).resolve()
+            if target.is_file() and target.is_relative_to(WEB_ROOT.resolve()):
+                self._send_file(target)
+                return
+        self._send_text("not found", 404)
+
+    def _send_file(self, path: Path) -> None:
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
+            kind += "; charset=utf-8"
+        self._send(path.read_bytes(), kind)
+
+    # --- Writing -------------------------------------------------------------------------------
+
+    def _send_json(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        self._send(json.dumps(body).encode(), "application/json; charset=utf-8", status, headers)
+
+    def _send_text(self, text: str, status: int = 200) -> None:
+        self._send(text.encode(), "text/plain; charset=utf-8", status)
+
+    def _send(
+        self,
+        data: bytes,
+        content_type: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _bearer(header: str | None) -> str | None:
+    if header and header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+# --- Control API ---------------------------------------------------------------------------------
+
+
+def _text(body: JsonDict, name: str) -> str:
+    return str(body.get(name) or "")
+
+
+def _reset(sandbox: Sandbox, body: JsonDict) -> JsonDict:
+    sandbox.reset()
+    return {"ok": True}
+
+
+ACTS: dict[str, Callable[[Sandbox, JsonDict], Any]] = {
+    "/sandbox/act/command": lambda s, b: s.people.command(
+        _text(b, "user"), _text(b, "channel"), _text(b, "text"), _text(b, "command") or "/incident"
+    ),
+    "/sandbox/act/message": lambda s, b: s.people.message(
+        _text(b, "user"), _text(b, "channel"), _text(b, "text"), _text(b, "thread_ts") or None
+    ),
+    "/sandbox/act/click": lambda s, b: s.people.click(_text(b, "user"), b),
+    "/sandbox/act/submit": lambda s, b: s.people.submit(
+        _text(b, "user"), _text(b, "view_id"), b.get("values") or {}
+    ),
+    "/sandbox/act/close_view": lambda s, b: s.people.close_view(
+        _text(b, "user"), _text(b, "view_id")
+    ),
+    "/sandbox/act/pin": lambda s, b: s.people.pin(
+        _text(b, "user"), _text(b, "channel"), _text(b, "ts")
+    ),
+    "/sandbox/act/unpin": lambda s, b: s.people.pin(
+        _text(b, "user"), _text(b, "channel"), _text(b, "ts"), remove=True
+    ),
+    "/sandbox/act/react": lambda s, b: s.people.react(
+        _text(b, "user"), _text(b, "channel"), _text(b, "ts"), _text(b, "name")
+    ),
+    "/sandbox/faults": lambda s, b: s.faults.add(b),
+    "/sandbox/reset": _reset,
+}
+
+
+# --- Control API views ---------------------------------------------------------------------------
+
+
+def _state(ws: Workspace) -> JsonDict:
+    with ws.lock:
+        channels = [
+            {
+                "id": c["id"],
+                "name": c["name"],
+                "is_private": c["is_private"],
+                "is_archived": c["is_archived"],
+                "is_im": c["is_im"],
+                "members": list(c["members"]),
+                "topic": c["topic"]["value"],
+                "purpose": c["purpose"]["value"],
+                "bookmarks": [
+                    {"id": b["id"], "title": b["title"], "link": b["link"]} for b in c["bookmarks"]
+                ],
+            }
+            for c in ws.channels.values()
+        ]
+        users = [
+            {
+                "id": u["id"],
+                "name": u["name"],
+                "real_name": u["real_name"],
+                "is_bot": u["is_bot"],
+                "email": u["profile"].get("email"),
+                "tz": u["tz"],
+            }
+            for u in ws.users.values()
+        ]
+        return {
+            "team": dict(ws.team),
+            "bot": dict(ws.bot),
+            "users": users,
+            "channels": channels,
+            "seq": ws.seq,
+        }
+
+
+def _messages(ws: Workspace, channel_id: str, user: str) -> list[JsonDict]:
+    with ws.lock:
+        if channel_id not in ws.channels:
+            raise SlackError("channel_not_found")
+        shown = [_shown(ws, channel_id, m) for m in ws.messages.get(channel_id, [])]
+        for message in ws.ephemerals.get(channel_id, []):
+            if user and message["to"] == user:
+                shown.append({**_shown(ws, channel_id, message), "ephemeral": True})
+    return sorted(shown, key=lambda m: float(m["ts"]))
+
+
+def _shown(ws: Workspace, channel_id: str, message: JsonDict) -> JsonDict:
+    author = ws.users.get(message.get("user") or "")
+    username = author["name"] if author else ("Slackbot" if message.get("user") else "")
+    return {
+        "ts": message["ts"],
+        "user": message.get("user"),
+        "bot_id": message.get("bot_id"),
+        "username": username,
+        "real_name": author["real_name"] if author else username,
+        "subtype": message.get("subtype"),
+        "text": message.get("text", ""),
+        "blocks": message.get("blocks") or [],
+        "thread_ts": message.get("thread_ts"),
+        "reply_count": message.get("reply_count", 0),
+        "reactions": message.get("reactions", []),
+        "pinned": channel_id in message.get("pinned_to", []),
+        "edited": message.get("edited"),
+        "metadata": message.get("metadata"),
+        "is_bot": message.get("user") == BOT_USER_ID,
+    }
+
+
+def _views(ws: Workspace, user: str) -> list[JsonDict]:
+    with ws.lock:
+        return [
+            {
+                "id": e["id"],
+                "hash": e["view"]["hash"],
+                "view": e["view"],
+                "errors": e.get("errors"),
+                "trouble": e.get("trouble"),
+            }
+            for e in ws.stack(user)
+        ]

@@ -1,0 +1,867 @@
+"""The sandbox workspace: users, channels, messages, views, trigger ids and response URLs.
+
+Everything lives in plain dicts shaped like Slack's own objects, so the Web API can answer with
+them almost as they are and the state file is plain JSON. One re-entrant lock guards it all; every
+change bumps ``seq`` (the control API's long-poll waits on it) and asks for a save.
+
+What the workspace does is what Slack does whoever asks: the Web API (as the bot) and the control
+API (as a person) both call these methods, and the events that follow are handed to ``emit``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+EventSink = Callable[[JsonDict, "JsonDict | None"], None]
+
+TEAM_ID = "T0SANDBOX"
+TEAM_DOMAIN = "response-sandbox"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0RESPONSE"
+INCIDENTS_CHANNEL_ID = "C0INCIDENTS"
+GENERAL_CHANNEL_ID = "C0GENERAL"
+CHANNEL_NAME = re.compile(r"^[a-z0-9_-]+$")
+SAVE_DELAY_SECONDS = 0.3
+
+SEED_PEOPLE = (
+    ("U0ALICE", "alice", "Alice Adams", "Europe/London", "Greenwich Mean Time", 0),
+    ("U0BOB", "bob", "Bob Brown", "America/New_York", "Eastern Standard Time", -18000),
+    ("U0CAROL", "carol", "Carol Chen", "Asia/Singapore", "Singapore Standard Time", 28800),
+    ("U0DAVE", "dave", "Dave Diaz", "America/Los_Angeles", "Pacific Standard Time", -28800),
+)
+
+
+class SlackError(Exception):
+    """A Web API error: answered as HTTP 200 ``{"ok": false, "error": code, **extra}``."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+def _person(uid: str, name: str, real_name: str, tz: str, tz_label: str, offset: int) -> JsonDict:
+    first = real_name.split()[0]
+    return {
+        "id": uid,
+        "team_id": TEAM_ID,
+        "name": name,
+        "deleted": False,
+        "real_name": real_name,
+        "tz": tz,
+        "tz_label": tz_label,
+        "tz_offset": offset,
+        "is_admin": name == "alice",
+        "is_owner": name == "alice",
+        "is_bot": False,
+        "is_app_user": False,
+        "updated": 1700000000,
+        "profile": {
+            "real_name": real_name,
+            "display_name": first.lower(),
+            "email": f"{name}@{TEAM_DOMAIN}.example",
+            "first_name": first,
+            "image_48": "",
+            "status_text": "",
+            "status_emoji": "",
+            "team": TEAM_ID,
+        },
+    }
+
+
+def _bot_user(bot_name: str) -> JsonDict:
+    return {
+        "id": BOT_USER_ID,
+        "team_id": TEAM_ID,
+        "name": bot_name,
+        "deleted": False,
+        "real_name": bot_name,
+        "tz": "UTC",
+        "tz_label": "Coordinated Universal Time",
+        "tz_offset": 0,
+        "is_admin": False,
+        "is_owner": False,
+        "is_bot": True,
+        "is_app_user": False,
+        "updated": 1700000000,
+        "profile": {
+            "real_name": bot_name,
+            "display_name": bot_name,
+            "bot_id": BOT_ID,
+            "api_app_id": APP_ID,
+            "always_active": True,
+            "team": TEAM_ID,
+        },
+    }
+
+
+def new_channel(
+    channel_id: str, name: str, creator: str, *, is_private: bool = False, created: int = 0
+) -> JsonDict:
+    created = created or int(time.time())
+    return {
+        "id": channel_id,
+        "name": name,
+        "name_normalized": name,
+        "is_channel": not is_private,
+        "is_group": False,
+        "is_im": False,
+        "is_mpim": False,
+        "is_private": is_private,
+        "is_archived": False,
+        "is_general": name == "general",
+        "is_shared": False,
+        "is_ext_shared": False,
+        "is_org_shared": False,
+        "created": created,
+        "creator": creator,
+        "unlinked": 0,
+        "members": [],
+        "topic": {"value": "", "creator": "", "last_set": 0},
+        "purpose": {"value": "", "creator": "", "last_set": 0},
+        "previous_names": [],
+        "bookmarks": [],
+        "context_team_id": TEAM_ID,
+    }
+
+
+class Workspace:
+    """The sandbox's Slack workspace."""
+
+    def __init__(
+        self,
+        *,
+        channel_name: str = "incidents",
+        bot_name: str = "incident",
+        state_file: str = "",
+        trigger_ttl: float = 3.0,
+        response_url_ttl: float = 30 * 60,
+        response_url_uses: int = 5,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.channel_name = channel_name
+        self.bot_name = bot_name
+        self.state_file = Path(state_file) if state_file else None
+        self.trigger_ttl = trigger_ttl
+        self.response_url_ttl = response_url_ttl
+        self.response_url_uses = response_url_uses
+        self.emit: EventSink = lambda event, channel: None
+        # The app has chat:write.public: it may post in public channels it has not joined.
+        self.public_posting = True
+        self.seq = 0
+        self._save_timer: threading.Timer | None = None
+        self._seed()
+        if self.state_file and self.state_file.exists():
+            self._load(self.state_file)
+
+    # --- Seed, persistence, change notification -----------------------------------------------
+
+    def _seed(self) -> None:
+        self.team = {"id": TEAM_ID, "name": "Response Sandbox", "domain": TEAM_DOMAIN}
+        self.bot = {
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "name": self.bot_name,
+        }
+        self.users: dict[str, JsonDict] = {p[0]: _person(*p) for p in SEED_PEOPLE}
+        self.users[BOT_USER_ID] = _bot_user(self.bot_name)
+        humans = [p[0] for p in SEED_PEOPLE]
+        incidents = new_channel(INCIDENTS_CHANNEL_ID, self.channel_name, "U0ALICE")
+        incidents["members"] = [*humans, BOT_USER_ID]
+        incidents["purpose"] = {
+            "value": "Where incidents are announced",
+            "creator": "U0ALICE",
+            "last_set": incidents["created"],
+        }
+        general = new_channel(GENERAL_CHANNEL_ID, "general", "U0ALICE")
+        general["members"] = list(humans)
+        self.channels: dict[str, JsonDict] = {c["id"]: c for c in (incidents, general)}
+        self.messages: dict[str, list[JsonDict]] = {c: [] for c in self.channels}
+        self.ephemerals: dict[str, list[JsonDict]] = {}
+        self.views: dict[str, JsonDict] = {}  # view id -> {id, user, view}
+        self.stacks: dict[str, list[str]] = {}  # user -> view ids, top last
+        self.triggers: dict[str, JsonDict] = {}
+        self.response_urls: dict[str, JsonDict] = {}
+        self.last_ts = 0
+        self.counter = 0
+
+    def reset(self) -> None:
+        with self.lock:
+            self._seed()
+            self.touch()
+
+    def touch(self) -> None:
+        """Record a change: wake long-polls and save soon (several changes, one write)."""
+        with self.lock:
+            self.seq += 1
+            self.changed.notify_all()
+            if self.state_file and self._save_timer is None:
+                self._save_timer = threading.Timer(SAVE_DELAY_SECONDS, self.save)
+                self._save_timer.daemon = True
+                self._save_timer.start()
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while self.seq <= since:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.changed.wait(remaining)
+            return self.seq
+
+    def snapshot(self) -> JsonDict:
+        with self.lock:
+            return copy.deepcopy(
+                {
+                    "users": self.users,
+                    "channels": self.channels,
+                    "messages": self.messages,
+                    "last_ts": self.last_ts,
+                    "counter": self.counter,
+                }
+            )
+
+    def save(self) -> None:
+        with self.lock:
+            self._save_timer = None
+            if not self.state_file:
+                return
+            data = self.snapshot()
+        # Written beside the file, then renamed, so a crash never leaves half a file.
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(data))
+        temporary.replace(self.state_file)
+
+    def _load(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            logger.warning("sandbox state in %s is unreadable (%s); starting afresh", path, error)
+            return
+        self.users.update(data.get("users") or {})
+        self.channels.update(data.get("channels") or {})
+        self.messages.update(data.get("messages") or {})
+        self.last_ts = int(data.get("last_ts") or 0)
+        self.counter = int(data.get("counter") or 0)
+
+    # --- Ids and lookups -----------------------------------------------------------------------
+
+    def new_ts(self) -> str:
+        """A message ts: seconds.microseconds, unique and increasing, like Slack's."""
+        with self.lock:
+            micros = max(self.last_ts + 100, int(time.time() * 1_000_000))
+            self.last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def new_id(self, prefix: str) -> str:
+        with self.lock:
+            self.counter += 1
+            return f"{prefix}0{self.counter:07d}{secrets.token_hex(1).upper()}"
+
+    def user(self, user_id: str) -> JsonDict:
+        found = self.users.get(user_id or "")
+        if found is None:
+            raise SlackError("user_not_found")
+        return found
+
+    def humans(self) -> list[JsonDict]:
+        return [u for u in self.users.values() if not u["is_bot"]]
+
+    def channel(self, channel_id: str, *, as_user: str = BOT_USER_ID) -> JsonDict:
+        """The channel, as ``as_user`` may see it (a private one they are not in is not found)."""
+        found = self.channels.get(channel_id or "")
+        if found is None or (found["is_private"] and as_user not in found["members"]):
+            raise SlackError("channel_not_found")
+        return found
+
+    def channel_named(self, name: str) -> JsonDict | None:
+        for channel in self.channels.values():
+            if channel["name"] == name and not channel["is_im"]:
+                return channel
+        return None
+
+    def channel_view(self, channel: JsonDict, *, as_user: str = BOT_USER_ID) -> JsonDict:
+        """The channel object the Web API answers with."""
+        shown = {k: v for k, v in channel.items() if k not in ("members", "bookmarks")}
+        shown["is_member"] = as_user in channel["members"]
+        shown["num_members"] = len(channel["members"])
+        if channel["is_im"]:
+            shown["user"] = next((m for m in channel["members"] if m != as_user), as_user)
+        return copy.deepcopy(shown)
+
+    def message(self, channel_id: str, ts: str) -> JsonDict:
+        for message in self.messages.get(channel_id, []):
+            if message["ts"] == ts:
+                return message
+        raise SlackError("message_not_found")
+
+    def permalink(self, channel_id: str, message: JsonDict) -> str:
+        compact = message["ts"].replace(".", "")
+        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel_id}/p{compact}"
+        parent = message.get("thread_ts")
+        if parent and parent != message["ts"]:
+            link += f"?thread_ts={parent}&cid={channel_id}"
+        return link
+
+    # --- Channels ------------------------------------------------------------------------------
+
+    def check_name(self, name: str) -> None:
+        if not name:
+            raise SlackError("invalid_name_required")
+        if len(name) > 80:
+            raise SlackError("invalid_name_maxlength")
+        if not CHANNEL_NAME.match(name):
+            raise SlackError("invalid_name_specials")
+        if not re.search(r"[a-z0-9]", name):
+            raise SlackError("invalid_name_punctuation")
+        if self.channel_named(name) is not None:
+            raise SlackError("name_taken")  # archived channels keep their names too
+
+    def create_channel(self, name: str, *, creator: str, is_private: bool) -> JsonDict:
+        with self.lock:
+            self.check_name(name)
+            channel = new_channel(self.new_id("C"), name, creator, is_private=is_private)
+            self.channels[channel["id"]] = channel
+            self.messages[channel["id"]] = []
+            if not is_private:
+                self.emit({"type": "channel_created", "channel": self._rename_shape(channel)}, None)
+            self.join(channel, creator)
+            return channel
+
+    def open_dm(self, user_ids: list[str]) -> JsonDict:
+        """The direct-message channel between these people, the same one every time."""
+        members = sorted(set(user_ids))
+        with self.lock:
+            for channel in self.channels.values():
+                if channel["is_im"] and sorted(channel["members"]) == members:
+                    return channel
+            other = next((m for m in members if m != BOT_USER_ID), members[0])
+            channel = new_channel(self.new_id("D"), other, BOT_USER_ID, is_private=True)
+            channel.update(is_im=True, is_channel=False, is_private=True, members=members)
+            self.channels[channel["id"]] = channel
+            self.messages[channel["id"]] = []
+            self.touch()
+            return channel
+
+    def join(self, channel: JsonDict, user: str, *, inviter: str | None = None) -> None:
+        with self.lock:
+            if user in channel["members"]:
+                raise SlackError("already_in_channel")
+            channel["members"].append(user)
+            event: JsonDict = {
+                "type": "member_joined_channel",
+                "user": user,
+                "channel": channel["id"],
+                "channel_type": "G" if channel["is_private"] else "C",
+                "team": TEAM_ID,
+            }
+            if inviter:
+                event["inviter"] = inviter
+            self.emit(event, channel)
+            text = f"<@{user}> has joined the channel"
+            extra = {"inviter": inviter} if inviter else {}
+            self.post(channel, user, text, subtype="channel_join", **extra)
+
+    def rename(self, channel: JsonDict, name: str, *, by: str) -> None:
+        with self.lock:
+            if channel["name"] == name:
+                return
+            self.check_name(name)
+            channel["previous_names"].insert(0, channel["name"])
+            channel["name"] = channel["name_normalized"] = name
+            kind = "group_rename" if channel["is_private"] else "channel_rename"
+            self.emit({"type": kind, "channel": self._rename_shape(channel)}, channel)
+            self.post(channel, by, f"renamed the channel to #{name}", subtype="channel_name")
+
+    def set_topic(self, channel: JsonDict, field: str, value: str, *, by: str) -> None:
+        with self.lock:
+            if len(value) > 250:
+                raise SlackError("too_long")
+            channel[field] = {"value": value, "creator": by, "last_set": int(time.time())}
+            verb = "set the channel topic" if field == "topic" else "set the channel description"
+            self.post(channel, by, f"{verb}: {value}", subtype=f"channel_{field}", **{field: value})
+
+    def add_bookmark(self, channel: JsonDict, *, title: str, link: str, by: str) -> JsonDict:
+        with self.lock:
+            if not link.startswith(("http://", "https://")) or len(link) > 2048:
+                raise SlackError("invalid_link")
+            bookmark = {
+                "id": self.new_id("Bk"),
+                "channel_id": channel["id"],
+                "title": title,
+                "link": link,
+                "emoji": "",
+                "icon_url": None,
+                "type": "link",
+                "entity_id": None,
+                "date_created": int(time.time()),
+                "date_updated": 0,
+                "rank": "U",
+                "last_updated_by_user_id": by,
+                "last_updated_by_team_id": TEAM_ID,
+                "shortcut_id": None,
+                "app_id": APP_ID if by == BOT_USER_ID else None,
+            }
+            channel["bookmarks"].append(bookmark)
+            self.touch()
+            return bookmark
+
+    @staticmethod
+    def _rename_shape(channel: JsonDict) -> JsonDict:
+        return {
+            "id": channel["id"],
+            "name": channel["name"],
+            "name_normalized": channel["name_normalized"],
+            "created": channel["created"],
+            "is_channel": channel["is_channel"],
+            "is_mpim": False,
+            "creator": channel["creator"],
+        }
+
+    # --- Messages ------------------------------------------------------------------------------
+
+    def post(
+        self,
+        channel: JsonDict,
+        user: str,
+        text: str,
+        *,
+        blocks: list[JsonDict] | None = None,
+        thread_ts: str | None = None,
+        metadata: JsonDict | None = None,
+        subtype: str | None = None,
+        **extra: Any,
+    ) -> JsonDict:
+        """Store a message and send its events (the bot's own posts come back too)."""
+        with self.lock:
+            if channel["is_archived"]:
+                raise SlackError("is_archived")
+            parent = None
+            if thread_ts:
+                parent = self.message(channel["id"], thread_ts)
+                thread_ts = parent.get("thread_ts") or parent["ts"]
+                parent = self.message(channel["id"], thread_ts)
+            message: JsonDict = {"type": "message", "ts": self.new_ts(), "user": user}
+            if subtype:
+                message["subtype"] = subtype
+            if user == BOT_USER_ID:
+                message.update(
+                    bot_id=BOT_ID,
+                    app_id=APP_ID,
+                    bot_profile={"id": BOT_ID, "app_id": APP_ID, "name": self.bot_name},
+                )
+            message.update(text=text, team=TEAM_ID, **extra)
+            if blocks:
+                message["blocks"] = blocks
+            if metadata:
+                message["metadata"] = metadata
+            if parent is not None:
+                message["thread_ts"] = thread_ts
+                message["parent_user_id"] = parent.get("user")
+                parent["thread_ts"] = parent["ts"]
+                parent["reply_count"] = parent.get("reply_count", 0) + 1
+                parent["reply_users"] = sorted({*parent.get("reply_users", []), user})
+                parent["reply_users_count"] = len(parent["reply_users"])
+                parent["latest_reply"] = message["ts"]
+            self.messages.setdefault(channel["id"], []).append(message)
+            self._emit_message(channel, message)
+            self.touch()
+            return message
+
+    def _emit_message(self, channel: JsonDict, message: JsonDict) -> None:
+        event = {
+            **copy.deepcopy(message),
+            "channel": channel["id"],
+            "event_ts": message["ts"],
+            "channel_type": _channel_type(channel),
+        }
+        if message.get("user") != BOT_USER_ID and not message.get("subtype"):
+            event["client_msg_id"] = _client_msg_id()
+            if f"<@{BOT_USER_ID}>" in message.get("text", ""):
+                mention = {k: v for k, v in event.items() if k != "channel_type"}
+                mention["type"] = "app_mention"
+                self.emit(mention, channel)
+        self.emit(event, channel)
+
+    def update(
+        self,
+        channel: JsonDict,
+        ts: str,
+        *,
+        by: str,
+        text: str | None,
+        blocks: list[JsonDict] | None,
+    ) -> JsonDict:
+        with self.lock:
+            message = self.message(channel["id"], ts)
+            if message.get("user") != by:
+                raise SlackError("cant_update_message")
+            previous = copy.deepcopy(message)
+            if text is not None:
+                message["text"] = text
+            if blocks is not None:
+                # Fields left out are kept; an empty list clears them, as on Slack.
+                if blocks:
+                    message["blocks"] = blocks
+                else:
+                    message.pop("blocks", None)
+            message["edited"] = {"user": by, "ts": self.new_ts()}
+            change_ts = message["edited"]["ts"]
+            self.emit(
+                {
+                    "type": "message",
+                    "subtype": "message_changed",
+                    "hidden": True,
+                    "channel": channel["id"],
+                    "ts": change_ts,
+                    "event_ts": change_ts,
+                    "channel_type": _channel_type(channel),
+                    "message": copy.deepcopy(message),
+                    "previous_message": previous,
+                },
+                channel,
+            )
+            self.touch()
+            return message
+
+    def delete(self, channel: JsonDict, ts: str) -> None:
+        with self.lock:
+            message = self.message(channel["id"], ts)
+            self.messages[channel["id"]].remove(message)
+            event_ts = self.new_ts()
+            self.emit(
+                {
+                    "type": "message",
+                    "subtype": "message_deleted",
+                    "hidden": True,
+                    "channel": channel["id"],
+                    "ts": event_ts,
+                    "event_ts": event_ts,
+                    "deleted_ts": ts,
+                    "channel_type": _channel_type(channel),
+                    "previous_message": message,
+                },
+                channel,
+            )
+            self.touch()
+
+    def post_ephemeral(
+        self,
+        channel_id: str,
+        to_user: str,
+        text: str,
+        *,
+        blocks: list[JsonDict] | None = None,
+        thread_ts: str | None = None,
+        author: str = BOT_USER_ID,
+    ) -> JsonDict:
+        """A message only ``to_user`` sees, never in history and with no event."""
+        with self.lock:
+            message: JsonDict = {
+                "type": "message",
+                "ts": self.new_ts(),
+                "user": author,
+                "text": text,
+                "ephemeral": True,
+                "to": to_user,
+            }
+            if author == BOT_USER_ID:
+                message.update(bot_id=BOT_ID, app_id=APP_ID)
+            if blocks:
+                message["blocks"] = blocks
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+            self.ephemerals.setdefault(channel_id, []).append(message)
+            self.touch()
+            return message
+
+    def ephemeral(self, channel_id: str, ts: str) -> JsonDict | None:
+        for message in self.ephemerals.get(channel_id, []):
+            if message["ts"] == ts:
+                return message
+        return None
+
+    # --- Pins and reactions --------------------------------------------------------------------
+
+    def pin(self, channel: JsonDict, ts: str, *, by: str) -> None:
+        with self.lock:
+            message = self.message(channel["id"], ts)
+            if channel["id"] in message.get("pinned_to", []):
+                raise SlackError("already_pinned")
+            message.setdefault("pinned_to", []).append(channel["id"])
+            message["pinned_info"] = {"by": by, "created": int(time.time())}
+            self.emit(self._pin_event("pin_added", channel, message, by), channel)
+            self.touch()
+
+    def unpin(self, channel: JsonDict, ts: str, *, by: str) -> None:
+        with self.lock:
+            message = self.message(channel["id"], ts)
+            if channel["id"] not in message.get("pinned_to", []):
+                raise SlackError("no_pin")
+            message["pinned_to"].remove(channel["id"])
+            if not message["pinned_to"]:
+                del message["pinned_to"]
+            info = message.pop("pinned_info", {})
+            event = self._pin_event("pin_removed", channel, message, by, info)
+            event["has_pins"] = bool(self.pins(channel["id"]))
+            self.emit(event, channel)
+            self.touch()
+
+    def pins(self, channel_id: str) -> list[JsonDict]:
+        return [
+            m for m in self.messages.get(channel_id, []) if channel_id in m.get("pinned_to", [])
+        ]
+
+    def _pin_event(
+        self,
+        kind: str,
+        channel: JsonDict,
+        message: JsonDict,
+        by: str,
+        info: JsonDict | None = None,
+    ) -> JsonDict:
+        info = info or message.get("pinned_info") or {}
+        created = int(info.get("created") or time.time())
+        shown = {k: v for k, v in copy.deepcopy(message).items() if k != "pinned_info"}
+        shown["permalink"] = self.permalink(channel["id"], message)
+        shown.setdefault("pinned_to", [])
+        return {
+            "type": kind,
+            "user": by,
+            "channel_id": channel["id"],
+            "item": {
+                "type": "message",
+                "channel": channel["id"],
+                "created": created,
+                "created_by": info.get("by", by),
+                "message": shown,
+            },
+            "item_user": message.get("user"),
+            "pin_count": len(self.pins(channel["id"])),
+            "pinned_info": {"channel": channel["id"], "pinned_by": by, "pinned_ts": created},
+            "event_ts": self.new_ts(),
+        }
+
+    def react(self, channel: JsonDict, ts: str, name: str, *, by: str) -> None:
+        with self.lock:
+            name = name.strip(":")
+            if not name or not re.match(r"^[a-z0-9_+'-]+$", name):
+                raise SlackError("invalid_name")
+            message = self.message(channel["id"], ts)
+            reactions = message.setdefault("reactions", [])
+            reaction = next((r for r in reactions if r["name"] == name), None)
+            if reaction is None:
+                reaction = {"name": name, "users": [], "count": 0}
+                reactions.append(reaction)
+            if by in reaction["users"]:
+                raise SlackError("already_reacted")
+            reaction["users"].append(by)
+            reaction["count"] = len(reaction["users"])
+            self.emit(self._reaction_event("reaction_added", channel, message, name, by), channel)
+            self.touch()
+
+    def unreact(self, channel: JsonDict, ts: str, name: str, *, by: str) -> None:
+        with self.lock:
+            name = name.strip(":")
+            message = self.message(channel["id"], ts)
+            reactions = message.get("reactions", [])
+            reaction = next((r for r in reactions if r["name"] == name), None)
+            if reaction is None or by not in reaction["users"]:
+                raise SlackError("no_reaction")
+            reaction["users"].remove(by)
+            reaction["count"] = len(reaction["users"])
+            if not reaction["users"]:
+                reactions.remove(reaction)
+            if not reactions:
+                message.pop("reactions", None)
+            self.emit(self._reaction_event("reaction_removed", channel, message, name, by), channel)
+            self.touch()
+
+    def _reaction_event(
+        self, kind: str, channel: JsonDict, message: JsonDict, name: str, by: str
+    ) -> JsonDict:
+        return {
+            "type": kind,
+            "user": by,
+            "reaction": name,
+            "item_user": message.get("user"),
+            "item": {"type": "message", "channel": channel["id"], "ts": message["ts"]},
+            "event_ts": self.new_ts(),
+        }
+
+    # --- Trigger ids, response URLs ------------------------------------------------------------
+
+    def issue_trigger(self, user: str) -> str:
+        with self.lock:
+            trigger_id = f"{int(time.time())}.{self.counter + 1000000}.{secrets.token_hex(16)}"
+            self.counter += 1
+            self.triggers[trigger_id] = {"user": user, "issued": time.monotonic(), "used": False}
+            return trigger_id
+
+    def redeem_trigger(self, trigger_id: str) -> str:
+        """The user a trigger id was issued to; it then cannot be used again."""
+        with self.lock:
+            trigger = self.triggers.get(trigger_id or "")
+            if trigger is None:
+                raise SlackError("invalid_trigger_id")
+            if trigger["used"]:
+                raise SlackError("exchanged_trigger_id")
+            if time.monotonic() - trigger["issued"] > self.trigger_ttl:
+                raise SlackError("expired_trigger_id")
+            trigger["used"] = True
+            return str(trigger["user"])
+
+    def issue_response_url(self, **context: Any) -> str:
+        with self.lock:
+            key = secrets.token_urlsafe(12)
+            self.response_urls[key] = {**context, "issued": time.monotonic(), "uses": 0}
+            return key
+
+    def redeem_response_url(self, key: str) -> JsonDict:
+        with self.lock:
+            entry = self.response_urls.get(key)
+            if entry is None:
+                raise SlackError("invalid_url")
+            if time.monotonic() - entry["issued"] > self.response_url_ttl:
+                raise SlackError("expired_url")
+            if entry["uses"] >= self.response_url_uses:
+                raise SlackError("used_url")
+            entry["uses"] += 1
+            return entry
+
+    # --- Views ---------------------------------------------------------------------------------
+
+    def stack(self, user: str) -> list[JsonDict]:
+        with self.lock:
+            return [self.views[v] for v in self.stacks.get(user, []) if v in self.views]
+
+    def find_view(self, view_id: str | None = None, external_id: str | None = None) -> JsonDict:
+        with self.lock:
+            if view_id:
+                entry = self.views.get(view_id)
+            else:
+                entry = next(
+                    (
+                        e
+                        for e in self.views.values()
+                        if external_id and e["view"].get("external_id") == external_id
+                    ),
+                    None,
+                )
+            if entry is None:
+                raise SlackError("not_found")
+            return entry
+
+    def open_view(self, user: str, view: JsonDict, *, push: bool = False) -> JsonDict:
+        with self.lock:
+            stack = self.stacks.setdefault(user, [])
+            if not push:
+                for old in stack:
+                    self.views.pop(old, None)
+                stack.clear()
+            elif len(stack) >= 3:
+                raise SlackError("push_limit_reached")
+            external_id = view.get("external_id")
+            if external_id and any(
+                e["view"].get("external_id") == external_id for e in self.views.values()
+            ):
+                raise SlackError("duplicate_external_id")
+            view_id = self.new_id("V")
+            full = self._full_view(view, view_id, previous=stack[-1] if stack else None)
+            full["root_view_id"] = stack[0] if stack else view_id
+            entry = {"id": view_id, "user": user, "view": full, "errors": None}
+            self.views[view_id] = entry
+            stack.append(view_id)
+            self.touch()
+            return entry
+
+    def update_view(self, entry: JsonDict, view: JsonDict, *, hash: str | None = None) -> JsonDict:
+        with self.lock:
+            if hash and hash != entry["view"]["hash"]:
+                raise SlackError("hash_conflict")
+            old = entry["view"]
+            full = self._full_view(view, entry["id"], previous=old.get("previous_view_id"))
+            full["root_view_id"] = old.get("root_view_id")
+            entry["view"] = full
+            entry["errors"] = None
+            self.touch()
+            return entry
+
+    def close_view(self, entry: JsonDict, *, everything: bool = False) -> None:
+        with self.lock:
+            stack = self.stacks.get(entry["user"], [])
+            if everything:
+                closing = list(stack)
+            else:
+                closing = stack[stack.index(entry["id"]) :] if entry["id"] in stack else []
+            for view_id in closing:
+                stack.remove(view_id)
+                self.views.pop(view_id, None)
+            self.touch()
+
+    def _full_view(self, view: JsonDict, view_id: str, *, previous: str | None) -> JsonDict:
+        if view.get("type") not in ("modal", "home"):
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={
+                    "messages": ["[ERROR] must provide a valid view type [json-pointer:/view/type]"]
+                },
+            )
+        if view["type"] == "modal" and not view.get("title"):
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={
+                    "messages": ["[ERROR] missing required field: title [json-pointer:/view]"]
+                },
+            )
+        if len(json.dumps(view)) > 250_000:
+            raise SlackError("view_too_large")
+        return {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": view["type"],
+            "title": view.get("title"),
+            "submit": view.get("submit"),
+            "close": view.get("close"),
+            "blocks": view.get("blocks") or [],
+            "private_metadata": view.get("private_metadata") or "",
+            "callback_id": view.get("callback_id") or "",
+            "external_id": view.get("external_id") or "",
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "clear_on_close": bool(view.get("clear_on_close")),
+            "notify_on_close": bool(view.get("notify_on_close")),
+            "root_view_id": view_id,
+            "previous_view_id": previous,
+            "app_id": APP_ID,
+            "app_installed_team_id": TEAM_ID,
+            "bot_id": BOT_ID,
+        }
+
+
+def _channel_type(channel: JsonDict) -> str:
+    if channel["is_im"]:
+        return "im"
+    return "group" if channel["is_private"] else "channel"
+
+
+def _client_msg_id() -> str:
+    raw = secrets.token_hex(16)
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
