@@ -14,8 +14,10 @@ through the sandbox's control API (``SandboxClient``) and look at what Slack wou
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -46,6 +48,7 @@ REMOVED_VARIABLES = (
     "SANDBOX_HOST",
 )
 STARTUP_SECONDS = 180
+ADMIN_USERNAME = "admin"
 
 
 def free_port() -> int:
@@ -69,11 +72,11 @@ class SandboxClient:
 
     # --- Transport -----------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, body: JsonDict | None = None, **query: Any) -> Any:
+    def request(self, verb: str, path: str, body: JsonDict | None = None, **query: Any) -> Any:
         params = {key: value for key, value in query.items() if value is not None}
         url = self.base_url + path + (f"?{urllib.parse.urlencode(params)}" if params else "")
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback)
+        request = urllib.request.Request(url, data=data, method=verb)  # noqa: S310 (loopback)
         request.add_header("Content-Type", "application/json")
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
@@ -81,7 +84,7 @@ class SandboxClient:
                 raw = response.read()
         except urllib.error.HTTPError as error:
             raise SandboxError(
-                f"{method} {path} answered {error.code}: {error.read()[:500]!r}"
+                f"{verb} {path} answered {error.code}: {error.read()[:500]!r}"
             ) from error
         return json.loads(raw) if raw else None
 
@@ -213,13 +216,29 @@ class SandboxStack:
     data_dir: Path
     log_path: Path
     process: subprocess.Popen
+    admin_username: str = ADMIN_USERNAME
+    admin_password: str = ""
 
     def log(self) -> str:
         """Everything ``make run`` printed so far (web, worker, cron and sandbox)."""
         return self.log_path.read_text(errors="replace")
 
+    def api(self, path: str, **query: Any) -> Any:
+        """GET Response's REST API (``/core/...``) as the admin the stack created."""
+        params = {key: value for key, value in query.items() if value is not None}
+        url = self.response_url + path + (f"?{urllib.parse.urlencode(params)}" if params else "")
+        request = urllib.request.Request(url)  # noqa: S310 (loopback)
+        credentials = f"{self.admin_username}:{self.admin_password}".encode()
+        request.add_header("Authorization", "Basic " + base64.b64encode(credentials).decode())
+        request.add_header("Accept", "application/json")
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=30) as response:
+            return json.loads(response.read())
 
-def _environment(data_dir: Path, response_port: int, sandbox_port: int) -> dict[str, str]:
+
+def _environment(
+    data_dir: Path, response_port: int, sandbox_port: int, admin_password: str
+) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in REMOVED_VARIABLES}
     env.update(
         RESPONSE_DATA_DIR=str(data_dir),
@@ -238,6 +257,10 @@ def _environment(data_dir: Path, response_port: int, sandbox_port: int) -> dict[
         INCIDENT_CHANNEL_ID="",
         INCIDENT_BOT_NAME="incident",
         RESPONSE_PLUGINS="",
+        # make run creates this login, for the web UI and the REST API.
+        DJANGO_SUPERUSER_USERNAME=ADMIN_USERNAME,
+        DJANGO_SUPERUSER_EMAIL="admin@response-sandbox.example",
+        DJANGO_SUPERUSER_PASSWORD=admin_password,
         PYTHONUNBUFFERED="1",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
@@ -258,11 +281,12 @@ def start_stack(workdir: Path) -> SandboxStack:
     response_port, sandbox_port = free_port(), free_port()
     data_dir = workdir / "data"
     log_path = workdir / "make-run.log"
+    admin_password = secrets.token_urlsafe(12)
     log_file = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "response.runner"],
         cwd=ROOT,
-        env=_environment(data_dir, response_port, sandbox_port),
+        env=_environment(data_dir, response_port, sandbox_port, admin_password),
         stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C in the terminal running pytest is ours to forward
@@ -275,6 +299,7 @@ def start_stack(workdir: Path) -> SandboxStack:
         data_dir=data_dir,
         log_path=log_path,
         process=process,
+        admin_password=admin_password,
     )
     deadline = time.monotonic() + STARTUP_SECONDS
     waiting_for = [f"{stack.response_url}/healthz", f"{stack.sandbox_url}/sandbox/state"]
