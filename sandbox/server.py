@@ -123,7 +123,7 @@ class Sandbox:
             self.config = _with_port(self.config, port)
             self.people.config = self.config
         threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
         return httpd
 
