@@ -5,12 +5,13 @@ import { el, replaceChildren } from "./dom.js";
 import { api } from "./api.js";
 import { renderMrkdwn } from "./mrkdwn.js";
 import { renderMessage, avatarColour, initials } from "./message.js";
-import { renderModal } from "./modal.js";
+import { renderModal, showErrors } from "./modal.js";
 import { toSlackText } from "./compose.js";
 
 const USER_KEY = "sandbox.user";
 const CHANNEL_KEY = "sandbox.channel";
 const LONG_POLL_SECONDS = 20;
+const SLACKBOT = "USLACKBOT";
 
 const page = {
   state: null,
@@ -40,8 +41,13 @@ function humans() {
   return (page.state?.users ?? []).filter((user) => !user.is_bot && !user.deleted && user.id !== botUserId());
 }
 
+// Full names head messages and fill pickers; mentions use the short display name, as Slack does.
 function displayName(user) {
-  return user.profile?.display_name || user.real_name || user.profile?.real_name || user.name || user.id;
+  return user.real_name || user.profile?.real_name || user.profile?.display_name || user.name || user.id;
+}
+
+function mentionName(user) {
+  return user.profile?.display_name || user.name || user.real_name || user.id;
 }
 
 function userById(id) {
@@ -50,8 +56,14 @@ function userById(id) {
 
 function userName(id) {
   if (id && id === botUserId()) return bot().name ?? "incident";
+  if (id === SLACKBOT) return "Slackbot";
   const user = userById(id);
-  return user ? displayName(user) : null;
+  return user ? mentionName(user) : null;
+}
+
+function fullName(id) {
+  const user = userById(id);
+  return user ? displayName(user) : userName(id);
 }
 
 function channelById(id) {
@@ -65,7 +77,7 @@ function channelLabel(channel) {
 }
 
 function isBotMessage(message) {
-  return Boolean(message.bot_id) || (message.user && message.user === botUserId());
+  return Boolean(message.bot_id) || (message.user && message.user === botUserId()) || message.user === SLACKBOT;
 }
 
 const ctx = {
@@ -83,8 +95,12 @@ const ctx = {
   },
   onChannel: (id) => openChannel(id),
   author(message) {
-    if (isBotMessage(message)) return { name: message.username || bot().name || "bot", isBot: true, key: message.bot_id || "bot" };
-    return { name: userName(message.user) ?? message.username ?? message.user ?? "someone", isBot: false, key: message.user ?? "" };
+    if (message.user === SLACKBOT) return { name: "Slackbot", isBot: true, key: SLACKBOT };
+    if (isBotMessage(message)) {
+      const name = message.username || message.bot_profile?.name || bot().name || "bot";
+      return { name, isBot: true, key: message.bot_id || "bot" };
+    }
+    return { name: fullName(message.user) ?? message.username ?? message.user ?? "someone", isBot: false, key: message.user ?? "" };
   },
 };
 
@@ -219,10 +235,10 @@ function renderSidebar() {
   const team = page.state.team ?? {};
   $("workspace-name").textContent = team.name || team.domain || "Sandbox";
   const picker = $("acting-user");
-  const options = humans().map((user) => el("option", { value: user.id }, `${displayName(user)} (@${user.name})`));
+  const options = humans().map((user) => el("option", { value: user.id }, displayName(user)));
   replaceChildren(picker, options);
   picker.value = page.user;
-  $("acting-avatar").textContent = initials(userName(page.user) ?? "?");
+  $("acting-avatar").textContent = initials(fullName(page.user) ?? "?");
   $("acting-avatar").style.background = avatarColour(page.user);
 
   const mine = visibleChannels();
@@ -288,7 +304,7 @@ function renderHeader() {
     return;
   }
   const members = channel.members ?? [];
-  const topic = channel.topic?.value ?? channel.topic ?? "";
+  const topic = textOf(channel.topic);
   const bookmarks = channel.bookmarks ?? [];
   replaceChildren(
     $("channel-header"),
@@ -297,8 +313,8 @@ function renderHeader() {
       { class: "channel-title-row" },
       el("h1", { class: "channel-title" }, `${channel.is_im ? "" : channel.is_private ? "🔒 " : "#"}${channelLabel(channel)}`),
       channel.is_archived ? el("span", { class: "badge-archived" }, "archived") : null,
-      typeof topic === "string" && topic ? el("div", { class: "channel-topic md" }, renderMrkdwn(topic, ctx)) : null,
-      el("span", { class: "member-count", title: members.map((id) => userName(id) ?? id).join(", ") }, `👤 ${members.length}`),
+      topic ? el("div", { class: "channel-topic md" }, renderMrkdwn(topic, ctx)) : null,
+      el("span", { class: "member-count", title: members.map((id) => fullName(id) ?? id).join(", ") }, `👤 ${members.length}`),
     ),
     bookmarks.length
       ? el(
@@ -311,6 +327,12 @@ function renderHeader() {
       : null,
   );
   $("composer-input").placeholder = `Message ${channel.is_im ? "" : "#"}${channelLabel(channel)} — try /incident something is broken`;
+}
+
+// Topic and purpose come as strings from the control API, as {value} objects from Slack's.
+function textOf(field) {
+  if (!field) return "";
+  return typeof field === "string" ? field : String(field.value ?? "");
 }
 
 function isReply(message) {
@@ -363,7 +385,7 @@ function renderMessages() {
         "div",
         { class: "channel-intro" },
         el("h2", {}, channel.is_im ? `This is your conversation with ${channelLabel(channel)}` : `This is the very beginning of #${channelLabel(channel)}`),
-        channel.purpose?.value ? el("p", { class: "md" }, renderMrkdwn(channel.purpose.value, ctx)) : null,
+        textOf(channel.purpose) ? el("p", { class: "md" }, renderMrkdwn(textOf(channel.purpose), ctx)) : null,
       ),
     );
   }
@@ -416,7 +438,10 @@ function renderModalStack() {
     page.modal = null;
     return;
   }
-  if (shown && shown.id === top.id && shown.hash === top.hash) return;
+  if (shown && shown.id === top.id && shown.hash === top.hash) {
+    showViewNotes(shown, top);
+    return;
+  }
   // The same view updated keeps what was typed in it, as Slack does for unchanged block ids.
   const keep = shown && shown.id === top.id ? shown.root.modalValues() : null;
   const viewId = top.id;
@@ -430,15 +455,26 @@ function renderModalStack() {
         return answer;
       },
       close: () => perform(api.closeView({ user: page.user, view_id: viewId })),
-      action: (fields) => perform(api.click({ user: page.user, view_id: viewId, ...fields })),
+      action: (fields) => perform(api.click({ user: page.user, view_id: viewId, values: root.modalValues(), ...fields })),
     },
     keep,
     page.views.length,
   );
   shown?.root.remove();
   document.body.append(root);
-  page.modal = { id: top.id, hash: top.hash, root };
+  page.modal = { id: top.id, hash: top.hash, root, notes: null };
+  showViewNotes(page.modal, top);
   if (!keep) root.querySelector("input, textarea, select")?.focus();
+}
+
+// Errors kept on the view (from response_action: errors) and Slack's "trouble connecting" note.
+function showViewNotes(shown, entry) {
+  const notes = JSON.stringify([entry.errors ?? null, entry.trouble ?? null]);
+  if (notes === shown.notes) return;
+  shown.notes = notes;
+  const errors = { ...(entry.errors ?? {}) };
+  if (entry.trouble) errors[""] = entry.trouble;
+  showErrors(shown.root, Object.keys(errors).length ? errors : null);
 }
 
 // --- Acting ------------------------------------------------------------------------------------
@@ -491,9 +527,7 @@ async function send(raw, threadTs = null) {
   const command = text.match(/^(\/[\w-]+)(?:\s+([\s\S]*))?$/);
   if (command) {
     const answer = await perform(api.command({ user: page.user, channel: page.channel, command: command[1], text: command[2] ?? "" }));
-    if (answer && typeof answer.status === "number" && answer.status >= 400) {
-      toast(`${command[1]} failed: Response answered ${answer.status}`);
-    }
+    // A failed delivery shows up as Slackbot's ephemeral notice, as in Slack.
     return answer !== null;
   }
   const body = { user: page.user, channel: page.channel, text: toSlackText(text, { users: page.state?.users ?? [], bot: bot(), channels: page.state?.channels ?? [] }) };

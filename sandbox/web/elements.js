@@ -140,7 +140,7 @@ function renderStaticSelect(element, state, onAction, ctx, multiple) {
       select.append(el("optgroup", { label: plainText(group.label) }, (group.options ?? []).map(optionNode)));
     }
   } else {
-    select.append((element.options ?? []).map(optionNode));
+    select.append(...(element.options ?? []).map(optionNode));
   }
   const chosen = multiple
     ? (state ? state.selected_options : element.initial_options) ?? []

@@ -19,7 +19,7 @@ export function renderModal(entry, ctx, handlers, state = null, depth = 1) {
   const closeLabel = plainText(view.close) || (view.submit ? "Cancel" : "Close");
   const cancel = el("button", { type: "button", class: "btn", onClick: () => handlers.close() }, closeLabel);
   const submit = view.submit ? el("button", { type: "submit", class: "btn btn-primary" }, plainText(view.submit)) : null;
-  form.append(el("footer", { class: "modal-footer" }, cancel, submit));
+  form.append(el("footer", { class: "modal-footer" }, cancel, submit ?? null));
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -55,9 +55,13 @@ export function renderMrkdwn(text, ctx = {}) {
   pieces.forEach((piece, index) => {
     if (index % 2 === 1) {
       fragment.append(el("pre", { class: "md-pre" }, unescapeEntities(piece.replace(/^\n/, ""))));
-    } else if (piece) {
-      fragment.append(renderLines(piece, ctx));
+      return;
     }
+    // The line breaks around a code block are the block's own edges, not blank lines.
+    let lines = piece;
+    if (index > 0) lines = lines.replace(/^\n/, "");
+    if (index < pieces.length - 1) lines = lines.replace(/\n$/, "");
+    if (lines) fragment.append(renderLines(lines, ctx));
   });
   return fragment;
 }
@@ -79,8 +83,7 @@ function renderLines(text, ctx) {
   for (const line of lines) {
     const quote = line.match(/^(?:>|&gt;) ?(.*)$/);
     if (quote) {
-      if (plain.length) plain.push(""); // keep the line break before the quote
-      flushPlain();
+      flushPlain(); // the quote is a block of its own: no line break needed before it
       quoted.push(quote[1]);
     } else {
       flushQuoted();
