@@ -66,7 +66,12 @@ def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
 def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
     port = _free_port()
     env = {name: value for name, value in os.environ.items() if name not in LOCAL_VARIABLES}
-    env.update(RESPONSE_DATA_DIR=str(tmp_path / "data"), RESPONSE_PORT=str(port))
+    # The Slack sandbox starts too: on a free port, so that a running make run does not clash.
+    env.update(
+        RESPONSE_DATA_DIR=str(tmp_path / "data"),
+        RESPONSE_PORT=str(port),
+        SANDBOX_PORT=str(_free_port()),
+    )
     runner = subprocess.Popen(
         [sys.executable, "-m", "response.runner"],
         cwd=ROOT,
@@ -97,6 +102,7 @@ def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
 
     assert runner.returncode == 0, output
     assert "web stopped" in output and "worker stopped" in output
+    assert "sandbox stopped" in output
     deadline = time.monotonic() + 10
     while _postgres_processes(tmp_path / "data") and time.monotonic() < deadline:
         time.sleep(0.2)
