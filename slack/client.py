@@ -23,7 +23,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    HttpRequest,
+    HttpResponse,
+    RateLimitErrorRetryHandler,
+    RetryState,
+)
 from slack_sdk.web import SlackResponse
 
 from slack.errors import (
@@ -94,11 +100,52 @@ class SlackClient(Protocol):
         self, *, types: str = "public_channel,private_channel"
     ) -> Iterator[JsonDict]: ...
 
+    def iter_history(self, *, channel: str, oldest: float) -> Iterator[JsonDict]: ...
+
 
 # Network failures the SDK lets through once its retry handlers give up. A read timeout arrives
 # as a bare TimeoutError (socket.timeout) and is deliberately not retried by the SDK: the request
 # may have been carried out, and a second chat.postMessage would post twice.
 CONNECTION_ERRORS = (URLError, TimeoutError, ConnectionError, HTTPException)
+
+
+# Calls that must not be sent twice: a second one would post, create or open again. When the
+# connection drops after such a request was sent, Slack may have carried it out, so the client
+# does not repeat it; the job's own retry finds out first (see slack/idempotency.py).
+NOT_REPEATABLE = frozenset(
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "conversations.create",
+        "bookmarks.add",
+        "views.open",
+        "views.push",
+    }
+)
+
+
+class RepeatSafelyRetryHandler(ConnectionErrorRetryHandler):
+    """Retry a failed connection at once, unless the request may have been carried out.
+
+    ``urllib`` raises ``URLError`` only while connecting or sending: Slack never saw the request,
+    so any call may be repeated. A connection reset or closed after the request was sent is
+    repeated only for calls that are harmless to repeat.
+    """
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        if isinstance(error, URLError):
+            return True
+        method = urlsplit(request.url).path.rstrip("/").rsplit("/", 1)[-1]
+        return method not in NOT_REPEATABLE
 
 
 class WebSlackClient:
@@ -114,7 +161,7 @@ class WebSlackClient:
             timeout=timeout,  # type: ignore[arg-type]  # urllib takes float seconds too
             retry_handlers=[
                 RateLimitErrorRetryHandler(max_retry_count=max_retries),
-                ConnectionErrorRetryHandler(max_retry_count=max_retries),
+                RepeatSafelyRetryHandler(max_retry_count=max_retries),
             ],
         )
         if _is_loopback(base_url):
@@ -234,6 +281,24 @@ class WebSlackClient:
         next(pages)
         while True:
             yield from response.get("channels") or []
+            if not _next_cursor(response):
+                return
+            self._guarded(method, lambda: next(pages))
+
+    def iter_history(self, *, channel: str, oldest: float) -> Iterator[JsonDict]:
+        """A channel's messages since ``oldest`` (epoch seconds), newest first, with metadata."""
+        method = "conversations.history"
+        response = self._send(
+            method,
+            channel=channel,
+            oldest=f"{oldest:.6f}",
+            include_all_metadata=True,
+            limit=200,
+        )
+        pages = iter(response)
+        next(pages)
+        while True:
+            yield from response.get("messages") or []
             if not _next_cursor(response):
                 return
             self._guarded(method, lambda: next(pages))

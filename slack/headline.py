@@ -22,6 +22,7 @@ from slack.blocks import messages
 from slack.blocks.headline import headline_blocks
 from slack.client import central_channel_id, get_slack_client
 from slack.errors import TRANSIENT_ERRORS, SlackError
+from slack.idempotency import post_once
 from slack.jobs import HEADLINE_PRIORITY, job
 from slack.models import CommsChannel, HeadlinePost
 from slack.outbox import send_ephemeral_or_dm
@@ -86,7 +87,8 @@ def _defer_update(incident_id: int, *, attempt: int, delay_seconds: int = 0) -> 
 def post_headline(incident_id: int) -> None:
     """Post the headline into the central channel and remember where it is.
 
-    Safe to run again: once a headline is stored it is never posted a second time.
+    Safe to run again: once a headline is stored it is never posted a second time, and one
+    Slack took without the answer reaching us is found by its metadata key.
     """
     if HeadlinePost.objects.filter(incident_id=incident_id).exclude(ts="").exists():
         return
@@ -95,7 +97,8 @@ def post_headline(incident_id: int) -> None:
         return
     text, blocks = _render(incident)
     channel = central_channel_id()
-    posted = get_slack_client().post_message(channel=channel, text=text, blocks=blocks)
+    # A retry looks for a headline its earlier attempt may have posted before failing.
+    posted = post_once(channel=channel, text=text, blocks=blocks, key=f"headline-{incident_id}")
     HeadlinePost.objects.update_or_create(
         incident_id=incident_id,
         defaults={

@@ -6,12 +6,14 @@ connection when it ends, because workers run synchronous jobs in threads of thei
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import close_old_connections, connection
-from procrastinate import RetryStrategy
+from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.retry import RetryDecision
 
@@ -41,25 +43,68 @@ class SlackAwareRetry(RetryStrategy):
 RETRY = SlackAwareRetry(max_attempts=8, exponential_wait=2)
 
 
+@dataclass(frozen=True)
+class RunningJob:
+    """The job the current thread is running: its id, and how many attempts came before."""
+
+    id: int
+    attempts: int
+
+    @property
+    def key(self) -> str:
+        """Stable across the job's attempts: what marks the side effects of this job in Slack."""
+        return f"job-{self.id}"
+
+    @property
+    def may_have_run_before(self) -> bool:
+        """An earlier attempt started, and may have reached Slack before it failed or died."""
+        return self.attempts > 0
+
+
+_running: contextvars.ContextVar[RunningJob | None] = contextvars.ContextVar(
+    "running_job", default=None
+)
+
+
+def running_job() -> RunningJob | None:
+    """The job being run here, or None when the code was called directly (tests, a shell)."""
+    return _running.get()
+
+
 def job(name: str, *, queue: str = QUEUE, retry: RetryStrategy = RETRY, **options: Any):
     """Register ``func`` as a procrastinate task called ``name``; defer it with ``.defer(...)``.
 
     ``.defer`` runs on Django's connection, so a job deferred inside ``transaction.atomic`` is
-    committed (or rolled back) with the change that needed it.
+    committed (or rolled back) with the change that needed it. While it runs, ``running_job()``
+    says which job and attempt this is.
     """
 
     def decorate(func: Callable[..., Any]):
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
+            # The worker passes its context first; a direct call (a test, a shell) does not.
+            context = args[0] if args and isinstance(args[0], JobContext) else None
+            if context is not None:
+                args = args[1:]
+            running = _running_from(context)
+            token = _running.set(running)
             _release_stale_connections()
             try:
                 return func(*args, **kwargs)
             finally:
                 _release_stale_connections()
+                _running.reset(token)
 
-        return app.task(name=name, queue=queue, retry=retry, pass_context=False, **options)(run)
+        return app.task(name=name, queue=queue, retry=retry, pass_context=True, **options)(run)
 
     return decorate
+
+
+def _running_from(context: JobContext | None) -> RunningJob | None:
+    job_info = context.job if context is not None else None
+    if job_info is None or job_info.id is None:
+        return None
+    return RunningJob(id=job_info.id, attempts=job_info.attempts)
 
 
 def _release_stale_connections() -> None:

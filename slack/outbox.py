@@ -24,11 +24,11 @@ _collector: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.Co
 @job("slack.post_message")
 def post_message(channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
     """Post, retrying only what may pass: an archived or unknown channel will stay so."""
-    from slack.client import get_slack_client
     from slack.errors import TRANSIENT_ERRORS, SlackError
+    from slack.idempotency import post_once
 
     try:
-        get_slack_client().post_message(channel=channel_id, text=text, blocks=blocks)
+        post_once(channel=channel_id, text=text, blocks=blocks)
     except TRANSIENT_ERRORS:
         raise
     except SlackError as error:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
@@ -94,3 +95,12 @@ def _ready_jobs(queues: list[str] | None) -> bool:
     if queues:
         ready = ready.filter(queue_name__in=queues)
     return ready.exists()
+
+
+def make_retries_due() -> None:
+    """Bring every job waiting for its next attempt forward to now, instead of sleeping."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET scheduled_at = now() "
+            "WHERE status = 'todo' AND scheduled_at > now()"
+        )

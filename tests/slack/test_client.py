@@ -140,6 +140,16 @@ def test_dropped_connection_is_retried_and_then_succeeds(fake_slack):
     assert len(fake_slack.calls("auth.test")) == 2
 
 
+def test_a_post_whose_connection_dropped_is_not_repeated_by_the_client(fake_slack):
+    # Slack may have posted it before the connection dropped: the job's retry finds out.
+    fake_slack.drop_connection("chat.postMessage")
+
+    with pytest.raises(SlackConnectionError):
+        get_slack_client().post_message(channel="C1", text="hello")
+
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+
+
 def test_connection_dropped_more_often_than_retries_raises_connection_error(fake_slack, settings):
     settings.SLACK_API_MAX_RETRIES = 1
     fake_slack.drop_connection("auth.test", times=2)

@@ -1,0 +1,94 @@
+"""A job that runs again after Slack already took its post does not post a second time."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from core import services
+from slack.models import HeadlinePost
+from slack.outbox import post_in_channel
+from tests.helpers import make_retries_due
+from tests.slack.fake_slack import INCIDENTS_CHANNEL_ID
+from tests.slack.slack_history import ChannelHistory
+
+
+@pytest.fixture
+def short_timeout(settings):
+    # The stand-in answers lost posts after 1 s; the client gives up before that.
+    settings.SLACK_API_TIMEOUT = 0.3
+
+
+def declare():
+    return services.incident_declare(
+        title="Payments are failing",
+        reporter=services.external_user_get_or_create(external_id="U0ALICE"),
+    )
+
+
+def test_a_post_whose_answer_was_lost_is_not_posted_again(fake_slack, jobs, short_timeout):
+    history = ChannelHistory(fake_slack, slow_answers=1)
+    with transaction.atomic():
+        post_in_channel("C0COMMS", "Lead is now Alice")
+
+    jobs()
+    make_retries_due()
+    jobs()
+
+    assert [m["text"] for m in history.posted("C0COMMS")] == ["Lead is now Alice"]
+    assert len(fake_slack.calls("conversations.history")) == 1
+    assert ProcrastinateJob.objects.get(task_name="slack.post_message").status == "succeeded"
+
+
+def test_a_post_slack_never_took_is_posted_on_the_next_attempt(fake_slack, jobs):
+    history = ChannelHistory(fake_slack)
+    fake_slack.queue_error("chat.postMessage", "internal_error")
+    with transaction.atomic():
+        post_in_channel("C0COMMS", "Lead is now Alice")
+
+    jobs()
+    make_retries_due()
+    jobs()
+
+    assert [m["text"] for m in history.posted("C0COMMS")] == ["Lead is now Alice"]
+
+
+def test_the_first_attempt_does_not_look_before_posting(fake_slack, jobs):
+    ChannelHistory(fake_slack)
+    with transaction.atomic():
+        post_in_channel("C0COMMS", "Lead is now Alice")
+
+    jobs()
+
+    assert fake_slack.calls("conversations.history") == []
+    [post] = fake_slack.calls("chat.postMessage")
+    assert post.params["metadata"]["event_type"] == "response_post"
+
+
+def test_two_posts_of_the_same_text_are_both_made(fake_slack, jobs, short_timeout):
+    # The key is the job's, not the text's: saying the same thing twice is allowed.
+    history = ChannelHistory(fake_slack, slow_answers=1)
+    with transaction.atomic():
+        post_in_channel("C0COMMS", "Still investigating")
+        post_in_channel("C0COMMS", "Still investigating")
+
+    jobs()
+    make_retries_due()
+    jobs()
+
+    assert len(history.posted("C0COMMS")) == 2
+
+
+def test_a_headline_whose_answer_was_lost_is_found_not_posted_again(
+    fake_slack, jobs, short_timeout
+):
+    history = ChannelHistory(fake_slack, slow_answers=1)
+    incident = declare()
+
+    jobs()
+    make_retries_due()
+    jobs()
+
+    [headline] = history.posted(INCIDENTS_CHANNEL_ID)
+    assert HeadlinePost.objects.get(incident=incident).ts == headline["ts"]
