@@ -65,7 +65,7 @@ function renderButton(element, ctx, onAction) {
 
 function renderOverflow(element, ctx, onAction) {
   const menu = el("div", { class: "overflow-menu", hidden: true });
-  const toggle = el("button", { type: "button", class: "btn btn-icon", title: "More actions", "aria-haspopup": "menu" }, "⋮");
+  const toggle = el("button", { type: "button", class: "btn btn-icon", title: "More actions", "aria-label": "More actions", "aria-haspopup": "menu" }, "⋮");
   for (const option of element.options ?? []) {
     menu.append(
       el(

@@ -16,6 +16,8 @@ const INLINE = new RegExp(
     "(?<![\\p{L}\\p{N}_])_(?=\\S)(?<italic>[^_\\n]*?\\S)_(?![\\p{L}\\p{N}_])",
     "(?<![\\p{L}\\p{N}~])~(?=\\S)(?<strike>[^~\\n]*?\\S)~(?![\\p{L}\\p{N}~])",
     ":(?<emoji>[a-z0-9_+-]+):",
+    // Bare addresses (a topic set through the API, say) are linked as Slack's client links them.
+    "(?<![\\w/])(?<url>https?:\\/\\/[^\\s<>]*[^\\s<>.,;:!?)'\"])",
   ].join("|"),
   "gu",
 );
@@ -115,6 +117,10 @@ function renderToken(match, ctx) {
   if (groups.bold !== undefined) return el("strong", {}, renderInline(groups.bold, ctx));
   if (groups.italic !== undefined) return el("em", {}, renderInline(groups.italic, ctx));
   if (groups.strike !== undefined) return el("s", {}, renderInline(groups.strike, ctx));
+  if (groups.url !== undefined) {
+    const url = unescapeEntities(groups.url);
+    return el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url);
+  }
   const emoji = emojiFor(groups.emoji);
   return emoji ? el("span", { class: "emoji", title: `:${groups.emoji}:` }, emoji) : match[0];
 }
