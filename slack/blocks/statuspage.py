@@ -26,6 +26,12 @@ STATUSES = {
     "monitoring": "Monitoring",
     "resolved": "Resolved",
 }
+# How a closed Statuspage incident's status reads in a sentence.
+CLOSED_WORDS = {
+    "resolved": "resolved",
+    "postmortem": "resolved (its postmortem is under way)",
+    "completed": "completed",
+}
 IMPACTS = {"none": "None", "minor": "Minor", "major": "Major", "critical": "Critical"}
 COMPONENT_STATUSES = {
     "operational": "Operational",
@@ -66,7 +72,7 @@ def prompt_message(
 def closed_text(name: str, status: str, shortlink: str) -> str:
     """Why a resolved Statuspage incident is not offered for change."""
     return (
-        f"The Statuspage incident *{escape(name)}* is {STATUSES.get(status, status).lower()}"
+        f"The Statuspage incident *{escape(name)}* is {CLOSED_WORDS.get(status, status)}"
         f"{_link(shortlink)}, so it can't be changed from here."
     )
 

@@ -37,9 +37,11 @@ from slack.workflows.config import workflow_config, workflow_enabled
 from slack.workflows.crypto import UnreadableSecret
 from slack.workflows.models import StatuspageIncident
 from slack.workflows.statuspage_api import (
+    Component,
     StatuspageError,
     components,
     incident_create,
+    incident_get,
     incident_update,
 )
 
@@ -66,7 +68,7 @@ class NotReady(Exception):
 
 
 @dataclass(frozen=True)
-class Settings:
+class Account:
     api_key: str
     page_id: str
 
@@ -142,27 +144,40 @@ def load_form(view_id: str, view_hash: str, incident_id: int, channel_id: str) -
         refusal = _refusal(incident_id)
         if refusal:
             raise NotReady(refusal)
-        found = components(**asdict(_settings()))
+        account = _account()
+        link = linked(incident_id)
+        if link is not None:
+            _refresh(link, account)
+        found = [] if link and link.is_closed else components(**asdict(account))
     except (NotReady, StatuspageError) as error:
         logger.warning("Statuspage form for incident %s: %s", incident_id, error)
         view = blocks.problem_modal(incident_id, f"Could not load the page's components: {error}.")
     else:
-        link = linked(incident_id)
-        view = blocks.form_modal(
-            incident_id=incident_id,
-            channel_id=channel_id,
-            name=link.name if link else incident.title,
-            status=link.status if link else "investigating",
-            impact=(link.impact if link else "") or IMPACT_FOR_SEVERITY.get(incident.severity, ""),
-            components=[(c.id, c.name, c.status) for c in found],
-            creating=link is None,
-        )
+        if link is not None and link.is_closed:
+            text = blocks.closed_text(link.name, link.status, link.shortlink)
+            view = blocks.problem_modal(incident_id, text)
+        else:
+            view = _form(incident, link, channel_id, found)
     try:
         get_slack_client().update_view(view_id=view_id, view=view, hash=view_hash or None)
     except SlackError as error:
         if error.code not in VIEW_GONE:
             raise
         logger.info("the Statuspage form %s was closed or changed meanwhile", view_id)
+
+
+def _form(
+    incident: Incident, link: StatuspageIncident | None, channel_id: str, found: list[Component]
+) -> dict[str, Any]:
+    return blocks.form_modal(
+        incident_id=incident.pk,
+        channel_id=channel_id,
+        name=link.name if link else incident.title,
+        status=link.status if link else "investigating",
+        impact=(link.impact if link else "") or IMPACT_FOR_SEVERITY.get(incident.severity, ""),
+        components=[(c.id, c.name, c.status) for c in found],
+        creating=link is None,
+    )
 
 
 # --- The submission ----------------------------------------------------------------------------
@@ -265,20 +280,20 @@ def _apply(
     key: str,
 ) -> str | None:
     """Send the submission and record the result; returns why not, if it was not sent."""
-    if link is not None and link.is_closed:
-        return "Could not update Statuspage: " + blocks.closed_text(
-            link.name, link.status, link.shortlink
-        )
     try:
-        settings = _settings()
+        account = _account()
+        if link is not None:
+            _refresh(link, account)  # it may have been resolved on Statuspage itself
+            if link.is_closed:
+                return "Could not update Statuspage: " + blocks.closed_text(
+                    link.name, link.status, link.shortlink
+                )
         fields = _fields(link, submission)
         if link is None:
-            data = incident_create(
-                api_key=settings.api_key, page_id=settings.page_id, fields=fields
-            )
+            data = incident_create(api_key=account.api_key, page_id=account.page_id, fields=fields)
         else:
             data = incident_update(
-                api_key=settings.api_key,
+                api_key=account.api_key,
                 page_id=link.page_id,
                 incident_id=link.statuspage_id,
                 fields=fields,
@@ -292,7 +307,7 @@ def _apply(
     changes = _changes(link, submission)
     if link is None:
         link = StatuspageIncident(
-            incident=incident, page_id=settings.page_id, statuspage_id=str(data["id"])
+            incident=incident, page_id=account.page_id, statuspage_id=str(data["id"])
         )
     link.name = data.get("name") or submission.name
     link.status = data.get("status") or submission.status
@@ -347,7 +362,19 @@ def _refusal(incident_id: int) -> str | None:
     return None
 
 
-def _settings() -> Settings:
+def _refresh(link: StatuspageIncident, account: Account) -> None:
+    """Bring the link up to date with Statuspage, where someone may have renamed or resolved
+    the incident since."""
+    data = incident_get(
+        api_key=account.api_key, page_id=link.page_id, incident_id=link.statuspage_id
+    )
+    name, status = data.get("name") or link.name, data.get("status") or link.status
+    if (name, status) != (link.name, link.status):
+        link.name, link.status = name, status
+        link.save(update_fields=["name", "status", "updated_at"])
+
+
+def _account() -> Account:
     try:
         workflow = workflow_config(WORKFLOW)
     except UnreadableSecret as error:
@@ -358,7 +385,7 @@ def _settings() -> Settings:
     page_id = workflow.parameters.get("page_id", "").strip()
     if not (api_key and page_id):
         raise NotReady(NOT_CONFIGURED)
-    return Settings(api_key=api_key, page_id=page_id)
+    return Account(api_key=api_key, page_id=page_id)
 
 
 def _fields(link: StatuspageIncident | None, submission: Submission) -> dict[str, Any]:

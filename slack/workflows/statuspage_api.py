@@ -55,6 +55,11 @@ def components(*, api_key: str, page_id: str) -> list[Component]:
     return found
 
 
+def incident_get(*, api_key: str, page_id: str, incident_id: str) -> dict[str, Any]:
+    """The incident as Statuspage has it now (someone may have changed it on Statuspage)."""
+    return _incident(_request("GET", f"pages/{page_id}/incidents/{incident_id}", api_key=api_key))
+
+
 def incident_create(*, api_key: str, page_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     """POST a new incident; returns Statuspage's incident (``id``, ``shortlink``, ``status`` …)."""
     return _incident(

@@ -76,6 +76,9 @@ class FakeStatuspage:
             return 200, self.components[(page - 1) * per_page : page * per_page]
         if parts[3] == "incidents" and method == "POST" and len(parts) == 4:
             return 201, self._create(body["incident"])
+        if parts[3] == "incidents" and method == "GET" and len(parts) == 5:
+            incident = self.incidents.get(parts[4])
+            return (200, incident) if incident else (404, {"error": "Incident not found"})
         if parts[3] == "incidents" and method == "PATCH" and len(parts) == 5:
             incident = self.incidents.get(parts[4])
             if incident is None:

@@ -362,6 +362,40 @@ def test_an_update_racing_the_resolution_is_refused(
     assert "resolved" in told
 
 
+def test_an_incident_resolved_on_statuspage_itself_is_not_reopened(
+    client, fake_slack, jobs, enabled, incident, statuspage
+):
+    form = open_form(client, fake_slack, jobs, incident.pk)
+    submit_form(client, form, statuspage_message="Looking into it.")
+    jobs()
+    form = open_form(client, fake_slack, jobs, incident.pk)
+    (statuspage_id,) = statuspage.incidents
+    statuspage.incidents[statuspage_id]["status"] = "resolved"  # someone resolved it there
+
+    submit_form(client, form, statuspage_status="monitoring", statuspage_message="Better now.")
+    jobs()
+
+    assert statuspage.calls("PATCH") == []
+    (told,) = ephemerals(fake_slack)
+    assert "can't be changed from here" in told
+    assert StatuspageIncident.objects.get().status == "resolved"
+
+
+def test_the_form_says_so_when_the_incident_was_resolved_on_statuspage(
+    client, fake_slack, jobs, enabled, incident, statuspage
+):
+    form = open_form(client, fake_slack, jobs, incident.pk)
+    submit_form(client, form, statuspage_message="Looking into it.")
+    jobs()
+    (statuspage_id,) = statuspage.incidents
+    statuspage.incidents[statuspage_id]["status"] = "postmortem"
+
+    form = open_form(client, fake_slack, jobs, incident.pk)
+
+    assert "can't be changed from here" in json.dumps(form["blocks"])
+    assert "submit" not in form
+
+
 # --- Bad input and failures --------------------------------------------------------------------
 
 
