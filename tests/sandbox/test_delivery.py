@@ -272,3 +272,17 @@ def test_closing_a_modal_tells_the_app_when_it_asked(sandbox, receiver: Receiver
     (closed,) = [r.payload for r in receiver.requests("/slack/action")]
     assert closed["type"] == "view_closed" and closed["view"]["id"] == view_id
     assert sandbox.workspace.stack("U0DAVE") == []
+
+
+def test_a_click_in_a_modal_carries_the_view_and_its_state(sandbox, receiver: Receiver):
+    view_id = open_modal(sandbox, "U0ALICE")
+    values = {"title": {"title": {"type": "plain_text_input", "value": "Typed so far"}}}
+    sandbox.people.click("U0ALICE", {"view_id": view_id, "action_id": "refresh", "values": values})
+    (request,) = receiver.requests("/slack/action")
+    clicked = request.payload
+    assert clicked["container"] == {"type": "view", "view_id": view_id}
+    assert clicked["view"]["id"] == view_id and clicked["state"]["values"] == values
+    assert clicked["actions"][0]["value"] == "again"
+    assert "response_url" not in clicked and "message" not in clicked
+    with pytest.raises(SlackError):
+        sandbox.people.click("U0BOB", {"view_id": view_id, "action_id": "refresh"})

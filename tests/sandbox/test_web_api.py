@@ -426,3 +426,12 @@ def test_every_call_is_logged_with_its_error(web, sandbox):
         ("U0ALICE", None),
         ("U0NOBODY", "user_not_found"),
     ]
+
+
+def test_a_latency_fault_holds_the_answer_back(web, sandbox):
+    sandbox.faults.add({"method": "auth.test", "latency_ms": 2000, "times": 1})
+    impatient = WebClient(
+        token=TOKEN, base_url=sandbox.config.public_url + "/api/", timeout=0.2, retry_handlers=[]
+    )
+    with pytest.raises(TimeoutError):
+        impatient.auth_test()
