@@ -7,11 +7,13 @@ import { renderMrkdwn } from "./mrkdwn.js";
 import { renderMessage, avatarColour, initials } from "./message.js";
 import { renderModal, showErrors } from "./modal.js";
 import { toSlackText } from "./compose.js";
+import { attachSuggestions } from "./suggest.js";
 
 const USER_KEY = "sandbox.user";
 const CHANNEL_KEY = "sandbox.channel";
 const LONG_POLL_SECONDS = 20;
 const SLACKBOT = "USLACKBOT";
+const COMMAND = "incident"; // Response's slash command, as its manifest declares it
 
 const page = {
   state: null,
@@ -540,7 +542,10 @@ function bindComposer(form, input, threadTs) {
     const value = input.value;
     input.disabled = true;
     try {
-      if (await send(value, threadTs())) input.value = "";
+      if (await send(value, threadTs())) {
+        input.value = "";
+        fitToContent(input);
+      }
     } finally {
       input.disabled = false;
       input.focus();
@@ -558,6 +563,21 @@ function bindComposer(form, input, threadTs) {
   });
 }
 
+function suggestionSources() {
+  return {
+    users: page.state?.users ?? [],
+    bot: bot(),
+    channels: visibleChannels(),
+    commands: [`/${COMMAND}`],
+  };
+}
+
+// The composer grows with what is typed, up to its CSS max-height.
+function fitToContent(textarea) {
+  textarea.style.height = "auto";
+  textarea.style.height = `${textarea.scrollHeight}px`;
+}
+
 // --- Start -------------------------------------------------------------------------------------
 
 function start() {
@@ -566,6 +586,10 @@ function start() {
   $("acting-user").addEventListener("change", (event) => switchUser(event.target.value));
   bindComposer($("composer"), $("composer-input"), () => null);
   bindComposer($("thread-composer"), $("thread-input"), () => page.threadTs);
+  for (const input of [$("composer-input"), $("thread-input")]) {
+    attachSuggestions(input, suggestionSources);
+    input.addEventListener("input", () => fitToContent(input));
+  }
   $("thread-close").addEventListener("click", () => {
     page.threadTs = null;
     renderThread();

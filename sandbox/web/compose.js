@@ -34,3 +34,46 @@ export function toSlackText(text, { users = [], bot = {}, channels = [] } = {}) 
     return `${before}<#${channel.id}|${channel.name}>${tail}`;
   });
 }
+
+// --- Suggestions while typing: @people, #channels and /commands ---------------------------------
+
+const TOKEN_BEFORE_CARET = /(^|\s)([@#])([\w.-]*)$/;
+
+/**
+ * What could complete the word being typed: `{sigil, query, start, items: [{insert, label, detail}]}`
+ * or null. `workspace()` answers `{users, bot, channels, commands}`.
+ */
+export function suggestionsFor(text, caret, workspace) {
+  const before = text.slice(0, caret);
+  const { users = [], bot = {}, channels = [], commands = [] } = workspace();
+  const command = before.match(/^\/([\w-]*)$/);
+  if (command) {
+    const query = command[1].toLowerCase();
+    const items = commands
+      .filter((name) => name.slice(1).startsWith(query) && name.slice(1) !== query)
+      .map((name) => ({ insert: `${name} `, label: name, detail: "slash command" }));
+    return items.length ? { start: 0, items } : null;
+  }
+  const token = before.match(TOKEN_BEFORE_CARET);
+  if (!token) return null;
+  const [, , sigil, typed] = token;
+  const query = typed.toLowerCase();
+  const start = caret - typed.length - 1;
+  let items;
+  if (sigil === "@") {
+    const people = users
+      .filter((user) => !user.is_bot)
+      .map((user) => ({ name: user.name, detail: user.real_name ?? "" }));
+    if (bot.name) people.push({ name: bot.name, detail: "app" });
+    items = people
+      .filter(({ name, detail }) => name.toLowerCase().startsWith(query) || detail.toLowerCase().split(/\s+/).some((word) => word.startsWith(query)))
+      .filter(({ name }) => name.toLowerCase() !== query)
+      .map(({ name, detail }) => ({ insert: `@${name} `, label: `@${name}`, detail }));
+  } else {
+    items = channels
+      .filter((channel) => !channel.is_im && !channel.is_archived && channel.name.toLowerCase().includes(query))
+      .filter((channel) => channel.name.toLowerCase() !== query)
+      .map((channel) => ({ insert: `#${channel.name} `, label: `#${channel.name}`, detail: channel.is_private ? "private" : "" }));
+  }
+  return items.length ? { start, items: items.slice(0, 8) } : null;
+}

@@ -6,6 +6,20 @@ import { renderMrkdwn } from "./mrkdwn.js";
 import { renderBlocks } from "./blocks.js";
 import { emojiFor } from "./emoji.js";
 
+// Messages Slack writes about the channel itself (joins, topic changes): shown quieter.
+const SYSTEM_SUBTYPES = new Set([
+  "channel_join",
+  "channel_leave",
+  "channel_topic",
+  "channel_purpose",
+  "channel_name",
+  "channel_archive",
+  "channel_unarchive",
+  "group_join",
+  "bot_add",
+  "pinned_item",
+]);
+
 const AVATAR_COLOURS = ["#1264a3", "#2bac76", "#e01e5a", "#ecb22e", "#4a154b", "#0b4c8c", "#9f3a1f", "#1d7c7c"];
 
 export function avatarColour(key) {
@@ -45,6 +59,7 @@ export function renderMessage(message, view) {
     : el("div", { class: "message-text md" }, renderMrkdwn(message.text ?? "", ctx));
 
   const classes = ["message"];
+  if (SYSTEM_SUBTYPES.has(message.subtype)) classes.push("system");
   if (message.ephemeral) classes.push("ephemeral");
   if (pinned) classes.push("pinned");
   return el(

@@ -49,6 +49,12 @@ export function renderModal(entry, ctx, handlers, state = null, depth = 1) {
     form,
   );
   const root = el("div", { class: "backdrop backdrop-modal" }, dialog);
+  root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      handlers.close();
+    }
+  });
   root.modalValues = () => collectState(body);
   return root;
 }

@@ -304,3 +304,24 @@ def test_pins_and_reactions_from_the_message_menu(
     expect(chip).to_have_attribute("aria-pressed", "true")
     chip.click()  # clicking your own reaction takes it back, as in Slack
     expect(chip).to_have_count(0)
+
+
+def test_the_composer_suggests_people_channels_and_the_command(page: Page) -> None:
+    composer = page.get_by_role("textbox", name="Message")
+    suggestions = page.get_by_role("listbox", name="Suggestions")
+
+    composer.press_sequentially("/inc")
+    expect(suggestions.get_by_role("option")).to_have_text(["/incidentslash command"])
+    composer.press("Tab")
+    expect(composer).to_have_value("/incident ")
+
+    composer.fill("")
+    composer.press_sequentially("@incident lead @ca")
+    expect(suggestions.get_by_role("option")).to_have_text(["@carolCarol Chen"])
+    composer.press("Tab")
+    expect(composer).to_have_value("@incident lead @carol ")
+    expect(suggestions).to_be_hidden()
+
+    composer.press_sequentially("in #gen")
+    suggestions.get_by_role("option", name="#general").click()
+    expect(composer).to_have_value("@incident lead @carol in #general ")
