@@ -37,7 +37,6 @@ from slack.workflows.config import workflow_config, workflow_enabled
 from slack.workflows.crypto import UnreadableSecret
 from slack.workflows.models import StatuspageIncident
 from slack.workflows.statuspage_api import (
-    Component,
     StatuspageError,
     components,
     incident_create,
@@ -140,24 +139,7 @@ def load_form(view_id: str, view_hash: str, incident_id: int, channel_id: str) -
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return
-    try:
-        refusal = _refusal(incident_id)
-        if refusal:
-            raise NotReady(refusal)
-        account = _account()
-        link = linked(incident_id)
-        if link is not None:
-            _refresh(link, account)
-        found = [] if link and link.is_closed else components(**asdict(account))
-    except (NotReady, StatuspageError) as error:
-        logger.warning("Statuspage form for incident %s: %s", incident_id, error)
-        view = blocks.problem_modal(incident_id, f"Could not load the page's components: {error}.")
-    else:
-        if link is not None and link.is_closed:
-            text = blocks.closed_text(link.name, link.status, link.shortlink)
-            view = blocks.problem_modal(incident_id, text)
-        else:
-            view = _form(incident, link, channel_id, found)
+    view = _form_or_reason(incident, channel_id)
     try:
         get_slack_client().update_view(view_id=view_id, view=view, hash=view_hash or None)
     except SlackError as error:
@@ -166,9 +148,22 @@ def load_form(view_id: str, view_hash: str, incident_id: int, channel_id: str) -
         logger.info("the Statuspage form %s was closed or changed meanwhile", view_id)
 
 
-def _form(
-    incident: Incident, link: StatuspageIncident | None, channel_id: str, found: list[Component]
-) -> dict[str, Any]:
+def _form_or_reason(incident: Incident, channel_id: str) -> dict[str, Any]:
+    refusal = _refusal(incident.pk)
+    if refusal:
+        return blocks.problem_modal(incident.pk, refusal)
+    try:
+        account = _account()
+        link = linked(incident.pk)
+        if link is not None:
+            _refresh(link, account)
+            if link.is_closed:
+                text = blocks.closed_text(link.name, link.status, link.shortlink)
+                return blocks.problem_modal(incident.pk, text)
+        found = components(**asdict(account))
+    except (NotReady, StatuspageError) as error:
+        logger.warning("no Statuspage form for incident %s: %s", incident.pk, error)
+        return blocks.problem_modal(incident.pk, f"Could not load the page's components: {error}.")
     return blocks.form_modal(
         incident_id=incident.pk,
         channel_id=channel_id,

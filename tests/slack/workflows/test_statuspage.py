@@ -209,17 +209,32 @@ def test_a_form_closed_while_loading_is_left_alone(
     assert ephemerals(fake_slack) == []
 
 
+def test_a_button_clicked_after_the_workflow_was_disabled_says_so(
+    client, fake_slack, jobs, incident, statuspage
+):
+    click_open(client, incident.pk)
+    jobs()
+
+    assert fake_slack.calls("views.open") == []
+    (told,) = ephemerals(fake_slack)
+    assert "an admin can enable the statuspage workflow" in told
+
+
 @pytest.mark.parametrize(
     ("status", "body", "reason"),
     [
         (401, {"message": "Could not authenticate"}, "Statuspage refused the API key"),
         (500, {"message": "Internal error"}, "Statuspage answered 500"),
+        (None, 2, "Statuspage did not answer in time"),
     ],
 )
 def test_a_component_fetch_failure_shows_why_in_the_modal(
     client, fake_slack, jobs, enabled, incident, statuspage, status, body, reason
 ):
-    statuspage.reply(status, body)
+    if status is None:
+        statuspage.stall(body)
+    else:
+        statuspage.reply(status, body)
 
     form = open_form(client, fake_slack, jobs, incident.pk)
 
