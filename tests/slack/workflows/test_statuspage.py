@@ -184,6 +184,21 @@ def test_the_modal_opens_loading_and_is_filled_with_the_pages_components(
     assert inputs[blocks.IMPACT_INPUT]["element"]["initial_option"]["value"] == "major"
 
 
+def test_a_large_page_is_read_page_by_page_and_the_form_keeps_within_slacks_limits(
+    client, fake_slack, jobs, enabled, incident, statuspage
+):
+    template = statuspage.components[0]
+    statuspage.components = [
+        {**template, "id": f"cmp{n:09d}", "name": f"Service {n}"} for n in range(150)
+    ]
+
+    form = open_form(client, fake_slack, jobs, incident.pk)
+
+    assert [r.query["page"] for r in statuspage.requests] == [["1"], ["2"]]
+    assert len(form["blocks"]) <= 100
+    assert "Only the first 90 of 150 components fit here." in json.dumps(form["blocks"])
+
+
 def test_the_form_replaces_the_loading_view_it_was_opened_with(
     client, fake_slack, jobs, enabled, incident, statuspage
 ):
