@@ -112,10 +112,14 @@ function visibleChannels() {
   return (page.state?.channels ?? []).filter((channel) => (channel.members ?? []).includes(page.user));
 }
 
+// Where a newcomer starts: the incidents channel (the first one the bot is in, whatever its
+// configured name), else any channel of theirs.
 function defaultChannel() {
   const channels = page.state?.channels ?? [];
   const mine = visibleChannels().filter((channel) => !channel.is_im && !channel.is_archived);
-  const incidents = mine.find((channel) => channel.name === (page.state?.incident_channel ?? "incidents"));
+  const incidents =
+    mine.find((channel) => channel.name === "incidents") ??
+    mine.find((channel) => (channel.members ?? []).includes(botUserId()));
   return (incidents ?? mine[0] ?? channels[0])?.id ?? null;
 }
 

@@ -207,4 +207,11 @@ def test_a_newcomer_runs_an_incident_from_the_sandbox_page(
     expect(message(page, "This incident was closed")).to_be_visible()
     shot(page, "10-comms-closed")
 
+    # The lead is asked, in a direct message from the bot, to complete the report.
+    act_as(page, "Bob Brown")
+    dm = page.locator(".sidebar-section").filter(has_text="Direct messages")
+    dm.locator(".channel-link").filter(has_text="incident").click()
+    expect(message(page, "Don't forget to complete the report")).to_contain_text(TITLE)
+    shot(page, "11-lead-dm")
+
     assert sandbox_page.errors == []
