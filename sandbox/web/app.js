@@ -332,7 +332,15 @@ function renderHeader() {
         )
       : null,
   );
-  $("composer-input").placeholder = `Message ${channel.is_im ? "" : "#"}${channelLabel(channel)} — try /incident something is broken`;
+  // Slack lets only members post; someone outside an incident's channel can read it but not write.
+  const member = members.includes(page.user);
+  const input = $("composer-input");
+  input.disabled = !member || channel.is_archived;
+  input.placeholder = channel.is_archived
+    ? "This channel is archived."
+    : member
+      ? `Message ${channel.is_im ? "" : "#"}${channelLabel(channel)} — try /${COMMAND} something is broken`
+      : `You're not in #${channelLabel(channel)}: you can read it, but only its members can post.`;
 }
 
 // Topic and purpose come as strings from the control API, as {value} objects from Slack's.
@@ -552,6 +560,7 @@ function bindComposer(form, input, threadTs) {
       }
     } finally {
       input.disabled = false;
+      renderHeader(); // may disable it again (not a member, archived)
       input.focus();
     }
   };

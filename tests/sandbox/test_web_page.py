@@ -10,6 +10,7 @@ not skip, because CI installs it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -325,3 +326,16 @@ def test_the_composer_suggests_people_channels_and_the_command(page: Page) -> No
     composer.press_sequentially("in #gen")
     suggestions.get_by_role("option", name="#general").click()
     expect(composer).to_have_value("@incident lead @carol in #general ")
+
+
+def test_a_channel_one_is_not_in_can_be_read_but_not_written_to(page: Page, web: WebClient) -> None:
+    created = web.conversations_create(name="inc-9-quiet")["channel"]
+    web.chat_postMessage(channel=created["id"], text="Welcome to incident 9")
+    others = page.locator(".sidebar-section").filter(has_text="Other channels")
+    others.locator(".channel-link", has_text="inc-9-quiet").click()
+
+    expect(page.locator(".channel-title")).to_have_text("#inc-9-quiet")
+    expect(page.locator(".message").last).to_contain_text("Welcome to incident 9")
+    composer = page.get_by_role("textbox", name="Message")
+    expect(composer).to_be_disabled()
+    expect(composer).to_have_attribute("placeholder", re.compile("only its members can post"))
