@@ -1,6 +1,16 @@
 from django.contrib import admin
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from procrastinate.contrib.django.models import ProcrastinateJob
 
-from slack.models import CommsChannel, HeadlinePost, Notification, ProcessedEvent, UserStats
+from slack.models import (
+    CommsChannel,
+    FailedAttempt,
+    HeadlinePost,
+    Notification,
+    ProcessedEvent,
+    UserStats,
+)
 
 
 @admin.register(CommsChannel)
@@ -42,6 +52,46 @@ class ProcessedEventAdmin(admin.ModelAdmin):
     list_filter = ["event_type"]
     search_fields = ["event_id"]
     date_hierarchy = "received_at"
+
+
+@admin.register(FailedAttempt)
+class FailedAttemptAdmin(admin.ModelAdmin):
+    """Deliveries that did not go through at once: Slack's error, and what happens next."""
+
+    list_display = [
+        "failed_at",
+        "task_name",
+        "slack_method",
+        "error_code",
+        "attempt",
+        "next_attempt",
+        "job_status",
+    ]
+    list_filter = ["task_name", "error_code", "slack_method"]
+    search_fields = ["task_name", "error_code", "message", "job_id"]
+    date_hierarchy = "failed_at"
+    readonly_fields = [field.name for field in FailedAttempt._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FailedAttempt]:
+        # The job's current state in the same query, not one query per row.
+        job_status = ProcrastinateJob.objects.filter(id=OuterRef("job_id")).values("status")[:1]
+        return super().get_queryset(request).annotate(current_status=Subquery(job_status))
+
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt(self, attempt: FailedAttempt) -> str:
+        if attempt.next_attempt_at is None:
+            return "gave up"
+        return attempt.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    @admin.display(description="job now")
+    def job_status(self, attempt: FailedAttempt) -> str:
+        return getattr(attempt, "current_status", None) or "removed"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 from slack.workflows import admin as workflow_admin  # noqa: E402, F401 (registers WorkflowAdmin)

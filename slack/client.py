@@ -40,6 +40,7 @@ from slack.errors import (
     SlackError,
     SlackServerError,
     error_for,
+    retry_after_seconds,
 )
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,28 @@ class RepeatSafelyRetryHandler(ConnectionErrorRetryHandler):
         return method not in NOT_REPEATABLE
 
 
+# Longer waits are not sat out in the calling thread: the call fails with ``RateLimited`` and
+# its job is retried after ``Retry-After`` (slack/jobs.py), leaving the worker free meanwhile.
+MAX_INLINE_RATE_LIMIT_WAIT = 2
+
+
+class ShortWaitRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Wait out a 429 and try again, only when Slack asks for a short wait."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        wait = retry_after_seconds(response.headers if response is not None else None)
+        return wait is None or wait <= MAX_INLINE_RATE_LIMIT_WAIT
+
+
 class WebSlackClient:
     """``SlackClient`` over HTTP with ``slack_sdk.WebClient``."""
 
@@ -160,7 +183,7 @@ class WebSlackClient:
             base_url=base_url,
             timeout=timeout,  # type: ignore[arg-type]  # urllib takes float seconds too
             retry_handlers=[
-                RateLimitErrorRetryHandler(max_retry_count=max_retries),
+                ShortWaitRateLimitRetryHandler(max_retry_count=max_retries),
                 RepeatSafelyRetryHandler(max_retry_count=max_retries),
             ],
         )

@@ -11,7 +11,7 @@ from procrastinate import sql
 from procrastinate.contrib.django import app
 
 from slack.jobs import job
-from slack.models import ProcessedEvent
+from slack.models import FailedAttempt, ProcessedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,20 @@ def prune_processed_events(timestamp: int) -> int:
         received_at__lt=timezone.now() - KEEP_EVENT_IDS_FOR
     ).delete()
     logger.info("forgot %s processed Slack event ids", removed)
+    return removed
+
+
+# Long enough to look into last week's trouble; the admin shows them until then.
+KEEP_FAILED_ATTEMPTS_FOR = dt.timedelta(days=14)
+
+
+@app.periodic(cron="47 * * * *", periodic_id="prune-failed-attempts")
+@job("slack.prune_failed_attempts")
+def prune_failed_attempts(timestamp: int) -> int:
+    """Forget failed attempts older than two weeks; returns how many were removed."""
+    removed, _ = FailedAttempt.objects.filter(
+        failed_at__lt=timezone.now() - KEEP_FAILED_ATTEMPTS_FOR
+    ).delete()
     return removed
 
 

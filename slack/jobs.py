@@ -15,7 +15,7 @@ from typing import Any
 from django.db import close_old_connections, connection
 from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
-from procrastinate.retry import RetryDecision
+from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryValue, get_retry_strategy
 
 from slack.errors import RateLimited
 
@@ -71,7 +71,7 @@ def running_job() -> RunningJob | None:
     return _running.get()
 
 
-def job(name: str, *, queue: str = QUEUE, retry: RetryStrategy = RETRY, **options: Any):
+def job(name: str, *, queue: str = QUEUE, retry: RetryValue = RETRY, **options: Any):
     """Register ``func`` as a procrastinate task called ``name``; defer it with ``.defer(...)``.
 
     ``.defer`` runs on Django's connection, so a job deferred inside ``transaction.atomic`` is
@@ -91,13 +91,32 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryStrategy = RETRY, **option
             _release_stale_connections()
             try:
                 return func(*args, **kwargs)
+            except Exception as error:
+                if running is not None:
+                    _record_failure(running, name, error, strategy)
+                raise
             finally:
                 _release_stale_connections()
                 _running.reset(token)
 
+        strategy = get_retry_strategy(retry)
         return app.task(name=name, queue=queue, retry=retry, pass_context=True, **options)(run)
 
     return decorate
+
+
+def _record_failure(
+    running: RunningJob, name: str, error: Exception, strategy: BaseRetryStrategy | None
+) -> None:
+    from slack.deliveries import record_failure
+
+    record_failure(
+        job_id=running.id,
+        task_name=name,
+        attempts_before=running.attempts,
+        error=error,
+        retry=strategy,
+    )
 
 
 def _running_from(context: JobContext | None) -> RunningJob | None:

@@ -140,6 +140,16 @@ def test_dropped_connection_is_retried_and_then_succeeds(fake_slack):
     assert len(fake_slack.calls("auth.test")) == 2
 
 
+def test_a_long_rate_limit_is_left_to_the_job_not_waited_out_in_the_thread(fake_slack):
+    fake_slack.rate_limit("chat.postMessage", retry_after=30)
+
+    with pytest.raises(RateLimited) as raised:
+        get_slack_client().post_message(channel="C1", text="hello")
+
+    assert raised.value.retry_after == 30
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+
+
 def test_a_post_whose_connection_dropped_is_not_repeated_by_the_client(fake_slack):
     # Slack may have posted it before the connection dropped: the job's retry finds out.
     fake_slack.drop_connection("chat.postMessage")
