@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ CALL_LOG_SIZE = 5000
 PLACEHOLDER_PAGE = b"""<!doctype html><meta charset="utf-8"><title>Response sandbox</title>
 <h1>Response sandbox</h1><p>The sandbox's Slack is running; its page is not installed yet.
 See <a href="/sandbox/state">/sandbox/state</a>.</p>"""
-# Fields other clients send as JSON-encoded strings; the methods decode them where they need to.
+# A Web API method: ``/api/chat.postMessage``, or ``/chat.postMessage`` as the SDK's tests use.
 WEB_API_PATH = re.compile(r"^/(?:api/)?([a-zA-Z]+(?:\.[a-zA-Z]+)+)$")
 
 
@@ -120,7 +121,7 @@ class Sandbox:
         self.httpd = httpd
         if self.config.port == 0:
             port = httpd.server_address[1]
-            self.config = _with_port(self.config, port)
+            self.config = replace(self.config, port=port)
             self.people.config = self.config
         threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -155,12 +156,6 @@ class Sandbox:
         self.delivery.clear()
         with self._calls_lock:
             self.calls.clear()
-
-
-def _with_port(config: Config, port: int) -> Config:
-    from dataclasses import replace
-
-    return replace(config, port=port)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -117,10 +117,11 @@ def _member_channel(ws: Workspace, params: JsonDict, name: str = "channel") -> J
 
 def _writable_channel(ws: Workspace, channel_id: str) -> JsonDict:
     """Where the bot may post: a member's channel, any public one (``chat:write.public``), or a
-    DM when given a person's id."""
+    DM when given a person's id. Like Slack, it takes a channel's name (``#incidents``) too."""
     if channel_id.startswith(("U", "W")) and channel_id in ws.users:
         return ws.open_dm([BOT, channel_id])
-    channel = ws.channel(channel_id)
+    named = ws.channel_named(channel_id.lstrip("#")) if channel_id not in ws.channels else None
+    channel = ws.channel(named["id"] if named else channel_id)
     if channel["is_archived"]:
         raise SlackError("is_archived")
     if BOT not in channel["members"] and (channel["is_private"] or not ws.public_posting):

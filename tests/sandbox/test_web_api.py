@@ -133,6 +133,10 @@ def test_a_public_channel_the_bot_is_not_in_takes_posts_but_not_history(web):
     )
 
 
+def test_a_post_may_name_its_channel(web):
+    assert web.chat_postMessage(channel="#incidents", text="by name")["channel"] == "C0INCIDENTS"
+
+
 def test_a_post_to_a_user_id_lands_in_the_same_dm_each_time(web):
     first = web.chat_postMessage(channel="U0ALICE", text="one")
     second = web.chat_postMessage(channel="U0ALICE", text="two")
