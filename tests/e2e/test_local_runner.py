@@ -65,12 +65,13 @@ def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
 @pytest.mark.slow
 def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
     port = _free_port()
+    sandbox_port = _free_port()
     env = {name: value for name, value in os.environ.items() if name not in LOCAL_VARIABLES}
     # The Slack sandbox starts too: on a free port, so that a running make run does not clash.
     env.update(
         RESPONSE_DATA_DIR=str(tmp_path / "data"),
         RESPONSE_PORT=str(port),
-        SANDBOX_PORT=str(_free_port()),
+        SANDBOX_PORT=str(sandbox_port),
     )
     runner = subprocess.Popen(
         [sys.executable, "-m", "response.runner"],
@@ -93,6 +94,8 @@ def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
             for child in psutil.Process(runner.pid).children(recursive=True)
         )
         assert worker_up, "the job worker should run beside the web server"
+        status, page = _wait_for(f"http://127.0.0.1:{sandbox_port}/", runner, 30)
+        assert status == 200 and b"<html" in page.lower(), "the Slack sandbox's page"
 
         runner.send_signal(signal.SIGINT)  # what Ctrl-C sends
         output, _ = runner.communicate(timeout=60)
@@ -103,6 +106,8 @@ def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
     assert runner.returncode == 0, output
     assert "web stopped" in output and "worker stopped" in output
     assert "sandbox stopped" in output
+    opening = output.index(f"Open http://127.0.0.1:{sandbox_port}/ to use Response as a Slack user")
+    assert opening < output.index("Response is starting"), "the sandbox's page comes first"
     deadline = time.monotonic() + 10
     while _postgres_processes(tmp_path / "data") and time.monotonic() < deadline:
         time.sleep(0.2)
