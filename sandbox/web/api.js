@@ -27,6 +27,7 @@ export const api = {
   state: () => request("GET", "/sandbox/state"),
   messages: (channel, user) => request("GET", `/sandbox/channels/${encodeURIComponent(channel)}/messages?${query({ user })}`),
   views: (user) => request("GET", `/sandbox/views?${query({ user })}`),
+  deliveries: () => request("GET", "/sandbox/deliveries"),
   changes: (since, timeout) => request("GET", `/sandbox/changes?${query({ since, timeout })}`),
   command: (body) => request("POST", "/sandbox/act/command", body),
   message: (body) => request("POST", "/sandbox/act/message", body),

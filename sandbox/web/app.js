@@ -8,6 +8,7 @@ import { renderMessage, avatarColour, initials } from "./message.js";
 import { renderModal, showErrors } from "./modal.js";
 import { toSlackText } from "./compose.js";
 import { attachSuggestions } from "./suggest.js";
+import { renderActivity } from "./activity.js";
 
 const USER_KEY = "sandbox.user";
 const CHANNEL_KEY = "sandbox.channel";
@@ -25,6 +26,8 @@ const page = {
   renderedChannel: null,
   messageNodes: new Map(), // ts → {key, node}
   modal: null, // {id, hash, root}
+  activityOpen: false,
+  deliveries: [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -155,10 +158,12 @@ async function load() {
   if (!channelById(page.channel)) page.channel = defaultChannel();
   const wanted = new Set(visibleChannels().map((channel) => channel.id));
   if (page.channel) wanted.add(page.channel);
-  const [views, ...lists] = await Promise.all([
+  const [deliveries, views, ...lists] = await Promise.all([
+    page.activityOpen ? api.deliveries() : [],
     api.views(page.user),
     ...[...wanted].map((id) => api.messages(id, page.user).then((messages) => [id, messages])),
   ]);
+  page.deliveries = Array.isArray(deliveries) ? deliveries : [];
   page.views = Array.isArray(views) ? views : views?.views ?? [];
   page.messages = new Map(lists.map(([id, messages]) => [id, Array.isArray(messages) ? messages : messages?.messages ?? []]));
 }
@@ -233,6 +238,7 @@ function render() {
   renderMessages();
   renderThread();
   renderModalStack();
+  renderActivityPanel();
   const channel = channelById(page.channel);
   document.title = channel ? `${channel.is_im ? "" : "#"}${channelLabel(channel)} · Response sandbox` : "Response sandbox";
 }
@@ -370,6 +376,8 @@ function messageView(messages) {
     onReact: (target, name) => perform(api.react({ user: page.user, channel: page.channel, ts: target.ts, name })),
     onThread: (target) => {
       page.threadTs = target.ts;
+      page.activityOpen = false;
+      renderActivityPanel();
       renderThread();
     },
   });
@@ -442,6 +450,20 @@ function renderThread() {
     el("div", { class: "day-divider thread-count" }, el("span", {}, `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`)),
     replies.map((reply) => renderMessage(reply, viewFor(reply))),
   );
+}
+
+function renderActivityPanel() {
+  $("activity").hidden = !page.activityOpen;
+  $("activity-toggle").setAttribute("aria-pressed", String(page.activityOpen));
+  if (page.activityOpen) replaceChildren($("activity-list"), renderActivity(page.deliveries, ctx.channelName));
+}
+
+function toggleActivity(open) {
+  page.activityOpen = open;
+  if (open) page.threadTs = null; // one side panel at a time
+  renderThread();
+  renderActivityPanel();
+  if (open) refresh();
 }
 
 function renderModalStack() {
@@ -603,6 +625,8 @@ function start() {
     attachSuggestions(input, suggestionSources);
     input.addEventListener("input", () => fitToContent(input));
   }
+  $("activity-toggle").addEventListener("click", () => toggleActivity(!page.activityOpen));
+  $("activity-close").addEventListener("click", () => toggleActivity(false));
   $("thread-close").addEventListener("click", () => {
     page.threadTs = null;
     renderThread();

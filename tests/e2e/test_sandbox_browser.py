@@ -214,4 +214,11 @@ def test_a_newcomer_runs_an_incident_from_the_sandbox_page(
     expect(message(page, "Don't forget to complete the report")).to_contain_text(TITLE)
     shot(page, "11-lead-dm")
 
+    # Everything Slack would have sent Response, acknowledged in time.
+    page.get_by_role("button", name="What Response was sent").click()
+    deliveries = page.get_by_role("complementary", name="Deliveries to Response")
+    expect(deliveries.locator(".activity-item").first).to_be_visible()
+    expect(deliveries.locator(".activity-item.bad")).to_have_count(0)
+    shot(page, "12-deliveries")
+
     assert sandbox_page.errors == []

@@ -339,3 +339,18 @@ def test_a_channel_one_is_not_in_can_be_read_but_not_written_to(page: Page, web:
     composer = page.get_by_role("textbox", name="Message")
     expect(composer).to_be_disabled()
     expect(composer).to_have_attribute("placeholder", re.compile("only its members can post"))
+
+
+def test_what_response_was_sent_is_listed_with_its_answer(page: Page, receiver: Receiver) -> None:
+    receiver.answer = lambda request, count: (500, "text/plain", "boom")
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill("/incident is anyone there")
+    composer.press("Enter")
+    expect(page.locator(".message.ephemeral")).to_contain_text("failed with the error")
+
+    page.get_by_role("button", name="What Response was sent").click()
+    panel = page.get_by_role("complementary", name="Deliveries to Response")
+    entry = panel.locator(".activity-item").filter(has_text="/incident is anyone there")
+    expect(entry).to_contain_text("command")
+    expect(entry).to_contain_text("HTTP 500")
+    expect(entry).to_have_class("activity-item bad")
