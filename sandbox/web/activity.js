@@ -11,7 +11,11 @@ function statusClass(record) {
 }
 
 function clock(at) {
-  return new Date(Number(at) * 1000).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return new Date(Number(at) * 1000).toLocaleTimeString("en-GB", {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
 }
 
 // "message in C0123" reads better as "message in #inc-1-payments".
@@ -47,7 +51,9 @@ export function renderActivity(records, channelName = () => null) {
           { class: "activity-line activity-facts" },
           el("span", {}, clock(record.at)),
           el("span", { class: "activity-status" }, record.status ? `HTTP ${record.status}` : "no answer"),
-          record.latency_ms !== undefined && record.latency_ms !== null ? el("span", {}, `${record.latency_ms} ms`) : null,
+          record.latency_ms !== undefined && record.latency_ms !== null
+            ? el("span", {}, `${record.latency_ms} ms`)
+            : null,
           record.attempt > 0 ? el("span", { class: "activity-retry" }, `retry ${record.attempt}`) : null,
           record.error ? el("span", { class: "activity-error" }, record.error) : null,
         ),

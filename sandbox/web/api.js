@@ -21,11 +21,15 @@ async function request(method, path, body) {
   return data;
 }
 
-const query = (params) => new URLSearchParams(Object.entries(params).filter(([, value]) => value !== undefined && value !== null)).toString();
+const query = (params) =>
+  new URLSearchParams(
+    Object.entries(params).filter(([, value]) => value !== undefined && value !== null),
+  ).toString();
 
 export const api = {
   state: () => request("GET", "/sandbox/state"),
-  messages: (channel, user) => request("GET", `/sandbox/channels/${encodeURIComponent(channel)}/messages?${query({ user })}`),
+  messages: (channel, user) =>
+    request("GET", `/sandbox/channels/${encodeURIComponent(channel)}/messages?${query({ user })}`),
   views: (user) => request("GET", `/sandbox/views?${query({ user })}`),
   deliveries: () => request("GET", "/sandbox/deliveries"),
   changes: (since, timeout) => request("GET", `/sandbox/changes?${query({ since, timeout })}`),

@@ -82,7 +82,9 @@ function channelLabel(channel) {
 }
 
 function isBotMessage(message) {
-  return Boolean(message.bot_id) || (message.user && message.user === botUserId()) || message.user === SLACKBOT;
+  return (
+    Boolean(message.bot_id) || (message.user && message.user === botUserId()) || message.user === SLACKBOT
+  );
 }
 
 const ctx = {
@@ -105,7 +107,11 @@ const ctx = {
       const name = message.username || message.bot_profile?.name || bot().name || "bot";
       return { name, isBot: true, key: message.bot_id || "bot" };
     }
-    return { name: fullName(message.user) ?? message.username ?? message.user ?? "someone", isBot: false, key: message.user ?? "" };
+    return {
+      name: fullName(message.user) ?? message.username ?? message.user ?? "someone",
+      isBot: false,
+      key: message.user ?? "",
+    };
   },
 };
 
@@ -164,8 +170,10 @@ async function load() {
     ...[...wanted].map((id) => api.messages(id, page.user).then((messages) => [id, messages])),
   ]);
   page.deliveries = Array.isArray(deliveries) ? deliveries : [];
-  page.views = Array.isArray(views) ? views : views?.views ?? [];
-  page.messages = new Map(lists.map(([id, messages]) => [id, Array.isArray(messages) ? messages : messages?.messages ?? []]));
+  page.views = Array.isArray(views) ? views : (views?.views ?? []);
+  page.messages = new Map(
+    lists.map(([id, messages]) => [id, Array.isArray(messages) ? messages : (messages?.messages ?? [])]),
+  );
 }
 
 function setConnection(ok, error) {
@@ -240,7 +248,9 @@ function render() {
   renderModalStack();
   renderActivityPanel();
   const channel = channelById(page.channel);
-  document.title = channel ? `${channel.is_im ? "" : "#"}${channelLabel(channel)} · Response sandbox` : "Response sandbox";
+  document.title = channel
+    ? `${channel.is_im ? "" : "#"}${channelLabel(channel)} · Response sandbox`
+    : "Response sandbox";
 }
 
 function renderSidebar() {
@@ -323,17 +333,34 @@ function renderHeader() {
     el(
       "div",
       { class: "channel-title-row" },
-      el("h1", { class: "channel-title" }, `${channel.is_im ? "" : channel.is_private ? "🔒 " : "#"}${channelLabel(channel)}`),
+      el(
+        "h1",
+        { class: "channel-title" },
+        `${channel.is_im ? "" : channel.is_private ? "🔒 " : "#"}${channelLabel(channel)}`,
+      ),
       channel.is_archived ? el("span", { class: "badge-archived" }, "archived") : null,
       topic ? el("div", { class: "channel-topic md" }, renderMrkdwn(topic, ctx)) : null,
-      el("span", { class: "member-count", title: members.map((id) => fullName(id) ?? id).join(", ") }, `👤 ${members.length}`),
+      el(
+        "span",
+        { class: "member-count", title: members.map((id) => fullName(id) ?? id).join(", ") },
+        `👤 ${members.length}`,
+      ),
     ),
     bookmarks.length
       ? el(
           "div",
           { class: "bookmarks" },
           bookmarks.map((bookmark) =>
-            el("a", { class: "bookmark", href: /^https?:/i.test(bookmark.link ?? "") ? bookmark.link : null, target: "_blank", rel: "noopener noreferrer" }, `🔖 ${bookmark.title ?? bookmark.link}`),
+            el(
+              "a",
+              {
+                class: "bookmark",
+                href: /^https?:/i.test(bookmark.link ?? "") ? bookmark.link : null,
+                target: "_blank",
+                rel: "noopener noreferrer",
+              },
+              `🔖 ${bookmark.title ?? bookmark.link}`,
+            ),
           ),
         )
       : null,
@@ -370,10 +397,12 @@ function messageView(messages) {
     user: page.user,
     channelId: page.channel,
     replies: isReply(message) ? 0 : replyCount(messages, message),
-    onAction: (target, fields) => perform(api.click({ user: page.user, channel: page.channel, message_ts: target.ts, ...fields })),
+    onAction: (target, fields) =>
+      perform(api.click({ user: page.user, channel: page.channel, message_ts: target.ts, ...fields })),
     onPin: (target) => perform(api.pin({ user: page.user, channel: page.channel, ts: target.ts })),
     onUnpin: (target) => perform(api.unpin({ user: page.user, channel: page.channel, ts: target.ts })),
-    onReact: (target, name) => perform(api.react({ user: page.user, channel: page.channel, ts: target.ts, name })),
+    onReact: (target, name) =>
+      perform(api.react({ user: page.user, channel: page.channel, ts: target.ts, name })),
     onThread: (target) => {
       page.threadTs = target.ts;
       page.activityOpen = false;
@@ -406,7 +435,13 @@ function renderMessages() {
       el(
         "div",
         { class: "channel-intro" },
-        el("h2", {}, channel.is_im ? `This is your conversation with ${channelLabel(channel)}` : `This is the very beginning of #${channelLabel(channel)}`),
+        el(
+          "h2",
+          {},
+          channel.is_im
+            ? `This is your conversation with ${channelLabel(channel)}`
+            : `This is the very beginning of #${channelLabel(channel)}`,
+        ),
         textOf(channel.purpose) ? el("p", { class: "md" }, renderMrkdwn(textOf(channel.purpose), ctx)) : null,
       ),
     );
@@ -447,7 +482,11 @@ function renderThread() {
   replaceChildren(
     $("thread-messages"),
     renderMessage(parent, { ...viewFor(parent), replies: 0 }),
-    el("div", { class: "day-divider thread-count" }, el("span", {}, `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`)),
+    el(
+      "div",
+      { class: "day-divider thread-count" },
+      el("span", {}, `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`),
+    ),
     replies.map((reply) => renderMessage(reply, viewFor(reply))),
   );
 }
@@ -455,7 +494,8 @@ function renderThread() {
 function renderActivityPanel() {
   $("activity").hidden = !page.activityOpen;
   $("activity-toggle").setAttribute("aria-pressed", String(page.activityOpen));
-  if (page.activityOpen) replaceChildren($("activity-list"), renderActivity(page.deliveries, ctx.channelName));
+  if (page.activityOpen)
+    replaceChildren($("activity-list"), renderActivity(page.deliveries, ctx.channelName));
 }
 
 function toggleActivity(open) {
@@ -491,7 +531,8 @@ function renderModalStack() {
         return answer;
       },
       close: () => perform(api.closeView({ user: page.user, view_id: viewId })),
-      action: (fields) => perform(api.click({ user: page.user, view_id: viewId, values: root.modalValues(), ...fields })),
+      action: (fields) =>
+        perform(api.click({ user: page.user, view_id: viewId, values: root.modalValues(), ...fields })),
     },
     keep,
     page.views.length,
@@ -562,11 +603,21 @@ async function send(raw, threadTs = null) {
   if (!text) return true;
   const command = text.match(/^(\/[\w-]+)(?:\s+([\s\S]*))?$/);
   if (command) {
-    const answer = await perform(api.command({ user: page.user, channel: page.channel, command: command[1], text: command[2] ?? "" }));
+    const answer = await perform(
+      api.command({ user: page.user, channel: page.channel, command: command[1], text: command[2] ?? "" }),
+    );
     // A failed delivery shows up as Slackbot's ephemeral notice, as in Slack.
     return answer !== null;
   }
-  const body = { user: page.user, channel: page.channel, text: toSlackText(text, { users: page.state?.users ?? [], bot: bot(), channels: page.state?.channels ?? [] }) };
+  const body = {
+    user: page.user,
+    channel: page.channel,
+    text: toSlackText(text, {
+      users: page.state?.users ?? [],
+      bot: bot(),
+      channels: page.state?.channels ?? [],
+    }),
+  };
   if (threadTs) body.thread_ts = threadTs;
   return (await perform(api.message(body))) !== null;
 }

@@ -26,7 +26,8 @@ function renderBlock(block, index, ctx, options) {
   const blockId = blockIdOf(block, index);
   const onAction = options.onAction ? (fields) => options.onAction({ block_id: blockId, ...fields }) : null;
   const state = options.state?.[blockId] ?? {};
-  const wrap = (type, ...children) => el("div", { class: `block block-${type}`, dataset: { blockId } }, ...children);
+  const wrap = (type, ...children) =>
+    el("div", { class: `block block-${type}`, dataset: { blockId } }, ...children);
   const control = (element) => renderElement(element, ctx, onAction, state[element.action_id] ?? null);
   switch (block.type) {
     case "section":
@@ -37,7 +38,11 @@ function renderBlock(block, index, ctx, options) {
           { class: "section-body" },
           block.text ? el("div", { class: "section-text md" }, renderText(block.text, ctx)) : null,
           block.fields?.length
-            ? el("div", { class: "section-fields" }, block.fields.map((field) => el("div", { class: "section-field md" }, renderText(field, ctx))))
+            ? el(
+                "div",
+                { class: "section-fields" },
+                block.fields.map((field) => el("div", { class: "section-field md" }, renderText(field, ctx))),
+              )
             : null,
         ),
         block.accessory ? el("div", { class: "section-accessory" }, control(block.accessory)) : null,
@@ -66,7 +71,10 @@ function renderBlock(block, index, ctx, options) {
     case "input":
       return renderInput(block, blockId, ctx, onAction, state);
     case "rich_text":
-      return wrap("rich_text", (block.elements ?? []).map((part) => renderRichPart(part, ctx)));
+      return wrap(
+        "rich_text",
+        (block.elements ?? []).map((part) => renderRichPart(part, ctx)),
+      );
     case "markdown":
       return wrap("markdown", el("div", { class: "md" }, block.text ?? ""));
     default:
@@ -137,7 +145,11 @@ function renderRichItem(item, ctx) {
       node = el("span", { class: "mention mention-broadcast" }, `@${item.range}`);
       break;
     case "emoji":
-      node = document.createTextNode(item.unicode ? String.fromCodePoint(...item.unicode.split("-").map((hex) => parseInt(hex, 16))) : emojiFor(item.name) ?? `:${item.name}:`);
+      node = document.createTextNode(
+        item.unicode
+          ? String.fromCodePoint(...item.unicode.split("-").map((hex) => parseInt(hex, 16)))
+          : (emojiFor(item.name) ?? `:${item.name}:`),
+      );
       break;
     default:
       node = document.createTextNode(item.text ?? "");

@@ -15,7 +15,9 @@ export function toSlackText(text, { users = [], bot = {}, channels = [] } = {}) 
   }
   const botUser = bot.user_id ?? bot.id;
   if (bot.name && botUser) people.set(bot.name.toLowerCase(), botUser);
-  const rooms = new Map(channels.filter((channel) => !channel.is_im).map((channel) => [channel.name.toLowerCase(), channel]));
+  const rooms = new Map(
+    channels.filter((channel) => !channel.is_im).map((channel) => [channel.name.toLowerCase(), channel]),
+  );
 
   return escaped.replace(MENTION, (whole, before, sigil, name) => {
     const key = name.toLowerCase();
@@ -66,14 +68,27 @@ export function suggestionsFor(text, caret, workspace) {
       .map((user) => ({ name: user.name, detail: user.real_name ?? "" }));
     if (bot.name) people.push({ name: bot.name, detail: "app" });
     items = people
-      .filter(({ name, detail }) => name.toLowerCase().startsWith(query) || detail.toLowerCase().split(/\s+/).some((word) => word.startsWith(query)))
+      .filter(
+        ({ name, detail }) =>
+          name.toLowerCase().startsWith(query) ||
+          detail
+            .toLowerCase()
+            .split(/\s+/)
+            .some((word) => word.startsWith(query)),
+      )
       .filter(({ name }) => name.toLowerCase() !== query)
       .map(({ name, detail }) => ({ insert: `@${name} `, label: `@${name}`, detail }));
   } else {
     items = channels
-      .filter((channel) => !channel.is_im && !channel.is_archived && channel.name.toLowerCase().includes(query))
+      .filter(
+        (channel) => !channel.is_im && !channel.is_archived && channel.name.toLowerCase().includes(query),
+      )
       .filter((channel) => channel.name.toLowerCase() !== query)
-      .map((channel) => ({ insert: `#${channel.name} `, label: `#${channel.name}`, detail: channel.is_private ? "private" : "" }));
+      .map((channel) => ({
+        insert: `#${channel.name} `,
+        label: `#${channel.name}`,
+        detail: channel.is_private ? "private" : "",
+      }));
   }
   return items.length ? { start, items: items.slice(0, 8) } : null;
 }

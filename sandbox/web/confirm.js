@@ -18,11 +18,24 @@ export function confirmDialog(confirm, ctx = {}) {
       }
     };
     const style = confirm.style === "danger" ? "btn-danger" : "btn-primary";
-    const yes = el("button", { type: "button", class: `btn ${style}`, onClick: () => finish(true) }, plainText(confirm.confirm) || "Yes");
-    const no = el("button", { type: "button", class: "btn", onClick: () => finish(false) }, plainText(confirm.deny) || "Cancel");
+    const yes = el(
+      "button",
+      { type: "button", class: `btn ${style}`, onClick: () => finish(true) },
+      plainText(confirm.confirm) || "Yes",
+    );
+    const no = el(
+      "button",
+      { type: "button", class: "btn", onClick: () => finish(false) },
+      plainText(confirm.deny) || "Cancel",
+    );
     const dialog = el(
       "div",
-      { class: "dialog confirm-dialog", role: "alertdialog", "aria-modal": "true", "aria-label": plainText(confirm.title) || "Are you sure?" },
+      {
+        class: "dialog confirm-dialog",
+        role: "alertdialog",
+        "aria-modal": "true",
+        "aria-label": plainText(confirm.title) || "Are you sure?",
+      },
       el("h2", { class: "dialog-title" }, plainText(confirm.title) || "Are you sure?"),
       el("div", { class: "dialog-body md" }, renderText(confirm.text, ctx)),
       el("div", { class: "dialog-buttons" }, no, yes),

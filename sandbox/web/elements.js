@@ -26,12 +26,18 @@ export function renderElement(element, ctx, onAction = null, state = null) {
   if (type === "overflow") return renderOverflow(element, ctx, onAction);
   if (type === "image") return renderImage(element);
   if (type in TEXT_INPUTS) return renderTextInput(element, state, onAction);
-  if (type === "static_select" || type === "external_select") return renderStaticSelect(element, state, onAction, ctx, false);
-  if (type === "multi_static_select" || type === "multi_external_select") return renderStaticSelect(element, state, onAction, ctx, true);
-  if (type === "users_select" || type === "multi_users_select") return renderUsersSelect(element, state, onAction, ctx);
-  if (/^(multi_)?(conversations|channels)_select$/.test(type)) return renderConversationsSelect(element, state, onAction, ctx);
-  if (type === "datepicker") return renderPicker(element, state, onAction, "date", "selected_date", element.initial_date);
-  if (type === "timepicker") return renderPicker(element, state, onAction, "time", "selected_time", element.initial_time);
+  if (type === "static_select" || type === "external_select")
+    return renderStaticSelect(element, state, onAction, ctx, false);
+  if (type === "multi_static_select" || type === "multi_external_select")
+    return renderStaticSelect(element, state, onAction, ctx, true);
+  if (type === "users_select" || type === "multi_users_select")
+    return renderUsersSelect(element, state, onAction, ctx);
+  if (/^(multi_)?(conversations|channels)_select$/.test(type))
+    return renderConversationsSelect(element, state, onAction, ctx);
+  if (type === "datepicker")
+    return renderPicker(element, state, onAction, "date", "selected_date", element.initial_date);
+  if (type === "timepicker")
+    return renderPicker(element, state, onAction, "time", "selected_time", element.initial_time);
   if (type === "checkboxes" || type === "radio_buttons") return renderChoices(element, state, onAction, ctx);
   return el("span", { class: "unsupported" }, `[${type}]`);
 }
@@ -65,7 +71,17 @@ function renderButton(element, ctx, onAction) {
 
 function renderOverflow(element, ctx, onAction) {
   const menu = el("div", { class: "overflow-menu", hidden: true });
-  const toggle = el("button", { type: "button", class: "btn btn-icon", title: "More actions", "aria-label": "More actions", "aria-haspopup": "menu" }, "⋮");
+  const toggle = el(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-icon",
+      title: "More actions",
+      "aria-label": "More actions",
+      "aria-haspopup": "menu",
+    },
+    "⋮",
+  );
   for (const option of element.options ?? []) {
     menu.append(
       el(
@@ -110,7 +126,7 @@ function renderTextInput(element, state, onAction) {
     if (element.min_value !== undefined) control.min = element.min_value;
     if (element.max_value !== undefined) control.max = element.max_value;
   }
-  control.value = state ? state.value ?? "" : element.initial_value ?? "";
+  control.value = state ? (state.value ?? "") : (element.initial_value ?? "");
   if (element.focus_on_load) control.autofocus = true;
   control.slackState = () => ({ type: element.type, value: control.value === "" ? null : control.value });
   if (onAction && element.dispatch_action_config !== undefined) {
@@ -143,11 +159,12 @@ function renderStaticSelect(element, state, onAction, ctx, multiple) {
     select.append(...(element.options ?? []).map(optionNode));
   }
   const chosen = multiple
-    ? (state ? state.selected_options : element.initial_options) ?? []
+    ? ((state ? state.selected_options : element.initial_options) ?? [])
     : [state ? state.selected_option : element.initial_option].filter(Boolean);
   const keys = new Set(chosen.map(optionKey));
   for (const node of select.options) node.selected = keys.has(node.value) && node.value !== "";
-  const selected = () => [...select.selectedOptions].filter((node) => node.value !== "").map((node) => byValue.get(node.value));
+  const selected = () =>
+    [...select.selectedOptions].filter((node) => node.value !== "").map((node) => byValue.get(node.value));
   select.slackState = () =>
     multiple
       ? { type: element.type, selected_options: selected() }
@@ -176,7 +193,7 @@ function renderUsersSelect(element, state, onAction, ctx) {
     select.append(el("option", { value: user.id }, ctx.displayName(user)));
   }
   const initial = multiple
-    ? (state ? state.selected_users : element.initial_users) ?? []
+    ? ((state ? state.selected_users : element.initial_users) ?? [])
     : [state ? state.selected_user : element.initial_user].filter(Boolean);
   for (const node of select.options) node.selected = initial.includes(node.value);
   const chosen = () => [...select.selectedOptions].map((node) => node.value).filter(Boolean);
@@ -200,20 +217,33 @@ function renderConversationsSelect(element, state, onAction, ctx) {
     select.append(el("option", { value: channel.id }, `#${channel.name}`));
   }
   const initialValue = element[`initial_${kind}`] ?? element[`initial_${kind}s`];
-  const initial = state ? (multiple ? state[plural] : [state[single]]) : [initialValue].flat().filter(Boolean);
+  const initial = state
+    ? multiple
+      ? state[plural]
+      : [state[single]]
+    : [initialValue].flat().filter(Boolean);
   for (const node of select.options) node.selected = (initial ?? []).includes(node.value);
   const chosen = () => [...select.selectedOptions].map((node) => node.value).filter(Boolean);
   select.slackState = () =>
-    multiple ? { type: element.type, [plural]: chosen() } : { type: element.type, [single]: chosen()[0] ?? null };
+    multiple
+      ? { type: element.type, [plural]: chosen() }
+      : { type: element.type, [single]: chosen()[0] ?? null };
   bindSelectAction(select, element, ctx, onAction);
   return select;
 }
 
 function renderPicker(element, state, onAction, inputType, field, initial) {
-  const control = el("input", { type: inputType, class: "input input-picker", dataset: { actionId: element.action_id ?? "" } });
+  const control = el("input", {
+    type: inputType,
+    class: "input input-picker",
+    dataset: { actionId: element.action_id ?? "" },
+  });
   control.value = (state ? state[field] : initial) ?? "";
   control.slackState = () => ({ type: element.type, [field]: control.value || null });
-  if (onAction) control.addEventListener("change", () => act(element, null, onAction, { [field]: control.value || null }));
+  if (onAction)
+    control.addEventListener("change", () =>
+      act(element, null, onAction, { [field]: control.value || null }),
+    );
   return control;
 }
 
@@ -224,10 +254,14 @@ function renderChoices(element, state, onAction, ctx) {
   const name = `choice-${++choiceGroups}`;
   const initial = radio
     ? [state ? state.selected_option : element.initial_option].filter(Boolean)
-    : (state ? state.selected_options : element.initial_options) ?? [];
+    : ((state ? state.selected_options : element.initial_options) ?? []);
   const keys = new Set(initial.map(optionKey));
   const inputs = [];
-  const group = el("div", { class: "choices", role: radio ? "radiogroup" : "group", dataset: { actionId: element.action_id ?? "" } });
+  const group = el("div", {
+    class: "choices",
+    role: radio ? "radiogroup" : "group",
+    dataset: { actionId: element.action_id ?? "" },
+  });
   for (const option of element.options ?? []) {
     const input = el("input", { type: radio ? "radio" : "checkbox", name, value: optionKey(option) });
     input.checked = keys.has(optionKey(option));
@@ -237,13 +271,20 @@ function renderChoices(element, state, onAction, ctx) {
         "label",
         { class: "choice" },
         input,
-        el("span", { class: "choice-text" }, renderText(option.text, ctx), option.description ? el("small", {}, renderText(option.description, ctx)) : null),
+        el(
+          "span",
+          { class: "choice-text" },
+          renderText(option.text, ctx),
+          option.description ? el("small", {}, renderText(option.description, ctx)) : null,
+        ),
       ),
     );
   }
   const selected = () => inputs.filter(([input]) => input.checked).map(([, option]) => option);
   group.slackState = () =>
-    radio ? { type: element.type, selected_option: selected()[0] ?? null } : { type: element.type, selected_options: selected() };
+    radio
+      ? { type: element.type, selected_option: selected()[0] ?? null }
+      : { type: element.type, selected_options: selected() };
   if (onAction) {
     group.addEventListener("change", () => {
       const { type, ...fields } = group.slackState();

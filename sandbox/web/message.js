@@ -20,7 +20,16 @@ const SYSTEM_SUBTYPES = new Set([
   "pinned_item",
 ]);
 
-const AVATAR_COLOURS = ["#1264a3", "#2bac76", "#e01e5a", "#ecb22e", "#4a154b", "#0b4c8c", "#9f3a1f", "#1d7c7c"];
+const AVATAR_COLOURS = [
+  "#1264a3",
+  "#2bac76",
+  "#e01e5a",
+  "#ecb22e",
+  "#4a154b",
+  "#0b4c8c",
+  "#9f3a1f",
+  "#1d7c7c",
+];
 
 export function avatarColour(key) {
   let hash = 0;
@@ -29,7 +38,9 @@ export function avatarColour(key) {
 }
 
 export function initials(name) {
-  const words = String(name).split(/[\s._-]+/).filter(Boolean);
+  const words = String(name)
+    .split(/[\s._-]+/)
+    .filter(Boolean);
   const letters = words.length > 1 ? words[0][0] + words[1][0] : (words[0] ?? "?").slice(0, 2);
   return letters.toUpperCase();
 }
@@ -65,7 +76,11 @@ export function renderMessage(message, view) {
   return el(
     "div",
     { class: classes.join(" "), dataset: { ts: message.ts } },
-    el("div", { class: "avatar", style: `background:${avatarColour(author.key)}`, "aria-hidden": "true" }, author.isBot ? "⚡" : initials(author.name)),
+    el(
+      "div",
+      { class: "avatar", style: `background:${avatarColour(author.key)}`, "aria-hidden": "true" },
+      author.isBot ? "⚡" : initials(author.name),
+    ),
     el(
       "div",
       { class: "message-main" },
@@ -76,12 +91,26 @@ export function renderMessage(message, view) {
         { class: "message-meta" },
         el("span", { class: "author" }, author.name),
         author.isBot ? el("span", { class: "badge-app" }, "APP") : null,
-        el("time", { class: "message-time", datetime: new Date(Number(message.ts) * 1000).toISOString(), title: message.ts }, formatTime(message.ts)),
+        el(
+          "time",
+          {
+            class: "message-time",
+            datetime: new Date(Number(message.ts) * 1000).toISOString(),
+            title: message.ts,
+          },
+          formatTime(message.ts),
+        ),
         message.edited ? el("span", { class: "edited" }, "(edited)") : null,
       ),
       el("div", { class: "message-body" }, body),
       renderReactions(message, view),
-      view.replies ? el("button", { type: "button", class: "replies-link", onClick: () => view.onThread(message) }, `${view.replies} ${view.replies === 1 ? "reply" : "replies"}`) : null,
+      view.replies
+        ? el(
+            "button",
+            { type: "button", class: "replies-link", onClick: () => view.onThread(message) },
+            `${view.replies} ${view.replies === 1 ? "reply" : "replies"}`,
+          )
+        : null,
     ),
     message.ephemeral ? null : renderHoverMenu(message, pinned, view),
   );
@@ -119,11 +148,37 @@ function renderHoverMenu(message, pinned, view) {
   return el(
     "div",
     { class: "message-actions", role: "toolbar", "aria-label": "Message actions" },
-    el("button", { type: "button", class: "hover-action", title: "React with ✅", "aria-label": "React", onClick: () => view.onReact(message, "white_check_mark") }, "✅"),
-    isReply ? null : el("button", { type: "button", class: "hover-action", title: "Reply in thread", "aria-label": "Reply in thread", onClick: () => view.onThread(message) }, "💬"),
     el(
       "button",
-      { type: "button", class: "hover-action hover-pin", onClick: () => (pinned ? view.onUnpin(message) : view.onPin(message)) },
+      {
+        type: "button",
+        class: "hover-action",
+        title: "React with ✅",
+        "aria-label": "React",
+        onClick: () => view.onReact(message, "white_check_mark"),
+      },
+      "✅",
+    ),
+    isReply
+      ? null
+      : el(
+          "button",
+          {
+            type: "button",
+            class: "hover-action",
+            title: "Reply in thread",
+            "aria-label": "Reply in thread",
+            onClick: () => view.onThread(message),
+          },
+          "💬",
+        ),
+    el(
+      "button",
+      {
+        type: "button",
+        class: "hover-action hover-pin",
+        onClick: () => (pinned ? view.onUnpin(message) : view.onPin(message)),
+      },
       pinned ? "Unpin" : "Pin",
     ),
   );

@@ -15,10 +15,16 @@ export function renderModal(entry, ctx, handlers, state = null, depth = 1) {
   const title = plainText(view.title) || "Modal";
   const body = renderBlocks(view.blocks, ctx, { onAction: handlers.action, state: state ?? undefined });
   const generalError = el("div", { class: "modal-error", role: "alert", hidden: true });
-  const form = el("form", { class: "modal-form", novalidate: true }, el("div", { class: "modal-body" }, generalError, body));
+  const form = el(
+    "form",
+    { class: "modal-form", novalidate: true },
+    el("div", { class: "modal-body" }, generalError, body),
+  );
   const closeLabel = plainText(view.close) || (view.submit ? "Cancel" : "Close");
   const cancel = el("button", { type: "button", class: "btn", onClick: () => handlers.close() }, closeLabel);
-  const submit = view.submit ? el("button", { type: "submit", class: "btn btn-primary" }, plainText(view.submit)) : null;
+  const submit = view.submit
+    ? el("button", { type: "submit", class: "btn btn-primary" }, plainText(view.submit))
+    : null;
   form.append(el("footer", { class: "modal-footer" }, cancel, submit ?? null));
 
   form.addEventListener("submit", async (event) => {
@@ -38,13 +44,28 @@ export function renderModal(entry, ctx, handlers, state = null, depth = 1) {
 
   const dialog = el(
     "div",
-    { class: "dialog modal", role: "dialog", "aria-modal": "true", "aria-label": title, dataset: { viewId: entry.id } },
+    {
+      class: "dialog modal",
+      role: "dialog",
+      "aria-modal": "true",
+      "aria-label": title,
+      dataset: { viewId: entry.id },
+    },
     el(
       "header",
       { class: "modal-header" },
       depth > 1 ? el("span", { class: "modal-depth", title: "Views in the stack" }, `${depth}`) : null,
       el("h2", { class: "dialog-title" }, title),
-      el("button", { type: "button", class: "btn btn-icon modal-x", "aria-label": "Close", onClick: () => handlers.close() }, "✕"),
+      el(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-icon modal-x",
+          "aria-label": "Close",
+          onClick: () => handlers.close(),
+        },
+        "✕",
+      ),
     ),
     form,
   );

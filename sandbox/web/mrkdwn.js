@@ -47,7 +47,7 @@ export function renderText(text, ctx) {
 export function plainText(text) {
   if (!text) return "";
   if (typeof text === "string") return text;
-  return text.emoji === false ? text.text ?? "" : replaceShortcodes(text.text ?? "");
+  return text.emoji === false ? (text.text ?? "") : replaceShortcodes(text.text ?? "");
 }
 
 /** mrkdwn text as a DocumentFragment. */
@@ -79,7 +79,8 @@ function renderLines(text, ctx) {
     plain = [];
   };
   const flushQuoted = () => {
-    if (quoted.length) fragment.append(el("blockquote", { class: "md-quote" }, renderInline(quoted.join("\n"), ctx)));
+    if (quoted.length)
+      fragment.append(el("blockquote", { class: "md-quote" }, renderInline(quoted.join("\n"), ctx)));
     quoted = [];
   };
   for (const line of lines) {
@@ -164,8 +165,10 @@ function renderSpecial(command, label) {
     const [, epoch, format, link] = command.split("^");
     const shown = formatSlackDate(Number(epoch), format ?? "", label);
     const node = el("time", { class: "md-date", title: label ? unescapeEntities(label) : null }, shown);
-    if (Number.isFinite(Number(epoch))) node.setAttribute("datetime", new Date(Number(epoch) * 1000).toISOString());
-    if (link && SAFE_SCHEMES.test(link)) return el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, node);
+    if (Number.isFinite(Number(epoch)))
+      node.setAttribute("datetime", new Date(Number(epoch) * 1000).toISOString());
+    if (link && SAFE_SCHEMES.test(link))
+      return el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, node);
     return node;
   }
   if (["here", "channel", "everyone"].includes(command)) {
