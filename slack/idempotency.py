@@ -93,9 +93,9 @@ def find_post(*, channel: str, key: str, since: dt.datetime) -> JsonDict | None:
 
 
 def _history_readable(channel: str) -> bool:
-    # Public and private channels: the bot has channels:history and groups:history. A DM (or a
-    # user id standing for one) would need im:history, which Response does not ask for.
-    return channel[:1] in ("C", "G")
+    # Channels, private channels and DMs (channels:history, groups:history, im:history). A user
+    # id standing for a DM has no history of its own to read.
+    return channel[:1] in ("C", "G", "D")
 
 
 def _deferred_at(job_id: int) -> dt.datetime:

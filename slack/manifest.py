@@ -22,6 +22,7 @@ BOT_SCOPES = [
     "groups:history",
     "groups:read",
     "groups:write",
+    "im:history",  # before a retried DM, look for the one an earlier attempt may have sent
     "im:write",  # DM the lead when an incident closes
     "pins:read",  # pinned messages become the timeline
     "reactions:write",  # ✅ / ❓ on commands

@@ -18,6 +18,7 @@ from slack import ids
 from slack.blocks import messages
 from slack.client import get_slack_client
 from slack.handlers.declare import incident_for_click, tell_user
+from slack.idempotency import post_once
 from slack.jobs import job
 from slack.registry import action_handler
 from slack.request import ActionContext
@@ -53,9 +54,8 @@ def ask_for_report(incident_id: int) -> None:
     if person is None:
         logger.info("incident %s has neither lead nor reporter to ask for a report", incident_id)
         return
-    client = get_slack_client()
-    dm_channel = client.open_dm(users=person.external_id)
-    client.post_message(
+    dm_channel = get_slack_client().open_dm(users=person.external_id)
+    post_once(
         channel=dm_channel,
         text=messages.complete_report_dm(incident=incident, site_url=settings.SITE_URL),
     )

@@ -7,6 +7,7 @@ from django.db import transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
+from slack.handlers.close import ask_for_report
 from slack.models import HeadlinePost
 from slack.outbox import post_in_channel
 from tests.helpers import make_retries_due
@@ -92,3 +93,18 @@ def test_a_headline_whose_answer_was_lost_is_found_not_posted_again(
 
     [headline] = history.posted(INCIDENTS_CHANNEL_ID)
     assert HeadlinePost.objects.get(incident=incident).ts == headline["ts"]
+
+
+def test_the_closing_dm_whose_answer_was_lost_is_not_sent_again(fake_slack, jobs, short_timeout):
+    fake_slack.on("conversations.open", lambda params: {"ok": True, "channel": {"id": "D0ALICE"}})
+    incident = declare()
+    jobs()  # the headline
+    history = ChannelHistory(fake_slack, slow_answers=1)
+    ask_for_report.defer(incident_id=incident.pk)
+
+    jobs()
+    make_retries_due()
+    jobs()
+
+    [dm] = history.posted("D0ALICE")
+    assert "is closed" in dm["text"]
