@@ -472,14 +472,22 @@ _central_channel_ids: dict[tuple[str, str, str], str] = {}
 _resolve_lock = threading.Lock()
 
 
-def get_slack_client() -> SlackClient:
-    """The client for the current settings (a new one when tests override them)."""
-    key = (
-        settings.SLACK_TOKEN,
-        settings.SLACK_API_BASE_URL,
-        float(settings.SLACK_API_TIMEOUT),
-        int(settings.SLACK_API_MAX_RETRIES),
-    )
+# Slack waits 3 s for Response's answer to a command or a click. A call made while it waits (opening
+# a modal) gets at most this long, and no retry that could outlast the 3 s.
+IN_REQUEST_TIMEOUT = 2.0
+
+
+def get_slack_client(*, in_request: bool = False) -> SlackClient:
+    """The client for the current settings (a new one when tests override them).
+
+    ``in_request=True`` for calls made before answering Slack: they must fail fast rather than
+    make Slack give up on the answer (the person then sees an error, not what went wrong).
+    """
+    timeout = float(settings.SLACK_API_TIMEOUT)
+    retries = int(settings.SLACK_API_MAX_RETRIES)
+    if in_request:
+        timeout, retries = min(timeout, IN_REQUEST_TIMEOUT), 0
+    key = (settings.SLACK_TOKEN, settings.SLACK_API_BASE_URL, timeout, retries)
     with _lock:
         client = _clients.get(key)
         if client is None:

@@ -40,7 +40,7 @@ def report_incident(command: SlashCommand) -> Answer:
         return messages.usage(bot_name=settings.INCIDENT_BOT_NAME)
     view = modals.report_modal(title=command.text, channel_id=command.channel_id)
     try:
-        get_slack_client().open_view(trigger_id=command.trigger_id, view=view)
+        get_slack_client(in_request=True).open_view(trigger_id=command.trigger_id, view=view)
     except SlackError as error:
         logger.warning("could not open the report modal for %s: %s", command.user_id, error)
         return messages.modal_failed(what="the incident form", reason=_why(error))
@@ -86,7 +86,7 @@ def open_edit_modal(context: ActionContext) -> None:
     if incident is None:
         return
     try:
-        get_slack_client().open_view(
+        get_slack_client(in_request=True).open_view(
             trigger_id=context.trigger_id, view=modals.edit_modal(incident)
         )
     except SlackError as error:

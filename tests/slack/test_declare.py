@@ -122,6 +122,27 @@ def test_a_modal_that_cannot_be_opened_is_explained_to_the_user(client, fake_sla
     assert "couldn't open the incident form" in answer["text"]
 
 
+def test_opening_the_modal_gives_up_before_slack_stops_waiting_for_the_answer(
+    client, fake_slack, settings
+):
+    # Slack waits 3 s for the answer: a slow views.open is not waited on for SLACK_API_TIMEOUT.
+    settings.SLACK_API_TIMEOUT = 10
+    fake_slack.stall("views.open", 2.5)
+
+    response = post_form(client, "/slack/slash_command", slash_command("payments are failing"))
+
+    assert "couldn't open the incident form" in response.json()["text"]
+
+
+def test_a_rate_limited_modal_is_not_retried_while_slack_waits(client, fake_slack):
+    fake_slack.rate_limit("views.open", retry_after=1)
+
+    response = post_form(client, "/slack/slash_command", slash_command("payments are failing"))
+
+    assert "couldn't open the incident form" in response.json()["text"]
+    assert len(fake_slack.calls("views.open")) == 1
+
+
 # --- Submission ----------------------------------------------------------------------------------
 
 
