@@ -24,7 +24,7 @@ const page = {
   views: [],
   threadTs: null,
   renderedChannel: null,
-  messageNodes: new Map(), // ts → {key, node}
+  messageNodes: new Map(), // "message:<ts>", "day:<label>", "intro" → {signature, node}
   modal: null, // {id, hash, root}
   activityOpen: false,
   deliveries: [],
@@ -428,43 +428,55 @@ function renderMessages() {
   const viewFor = messageView(messages);
   const nodes = [];
   const kept = new Map();
-  let lastDay = null;
+  // Nodes are rebuilt only when what they show changed, and left in place when they did not,
+  // so an open select or a hovered menu in one message survives news in another.
+  const reuse = (key, signature, build) => {
+    const cached = page.messageNodes.get(key);
+    const node = cached && cached.signature === signature ? cached.node : build();
+    kept.set(key, { signature, node });
+    nodes.push(node);
+  };
   const channel = channelById(page.channel);
   if (channel) {
-    nodes.push(
+    const title = channel.is_im
+      ? `This is your conversation with ${channelLabel(channel)}`
+      : `This is the very beginning of #${channelLabel(channel)}`;
+    const purpose = textOf(channel.purpose);
+    reuse("intro", JSON.stringify([title, purpose]), () =>
       el(
         "div",
         { class: "channel-intro" },
-        el(
-          "h2",
-          {},
-          channel.is_im
-            ? `This is your conversation with ${channelLabel(channel)}`
-            : `This is the very beginning of #${channelLabel(channel)}`,
-        ),
-        textOf(channel.purpose) ? el("p", { class: "md" }, renderMrkdwn(textOf(channel.purpose), ctx)) : null,
+        el("h2", {}, title),
+        purpose ? el("p", { class: "md" }, renderMrkdwn(purpose, ctx)) : null,
       ),
     );
   }
+  let lastDay = null;
   for (const message of messages) {
     if (isReply(message)) continue;
     const day = dayLabel(message.ts);
     if (day !== lastDay) {
-      nodes.push(el("div", { class: "day-divider" }, el("span", {}, day)));
+      reuse(`day:${day}`, day, () => el("div", { class: "day-divider" }, el("span", {}, day)));
       lastDay = day;
     }
     const view = viewFor(message);
-    // Re-render a message only when it changed, so selects and focus in the others survive.
-    const key = JSON.stringify([message, view.replies, page.user]);
-    const cached = page.messageNodes.get(message.ts);
-    const node = cached && cached.key === key ? cached.node : renderMessage(message, view);
-    kept.set(message.ts, { key, node });
-    nodes.push(node);
+    reuse(`message:${message.ts}`, JSON.stringify([message, view.replies, page.user]), () =>
+      renderMessage(message, view),
+    );
   }
   page.messageNodes = kept;
-  pane.replaceChildren(...nodes);
+  placeChildren(pane, nodes);
   if (channelChanged || atBottom) pane.scrollTop = pane.scrollHeight;
   page.renderedChannel = page.channel;
+}
+
+/** Make `parent`'s children exactly `nodes`, moving only what is out of place. */
+function placeChildren(parent, nodes) {
+  nodes.forEach((node, index) => {
+    const present = parent.children[index];
+    if (present !== node) parent.insertBefore(node, present ?? null);
+  });
+  while (parent.children.length > nodes.length) parent.lastElementChild.remove();
 }
 
 function renderThread() {

@@ -129,8 +129,9 @@ function renderTextInput(element, state, onAction) {
   control.value = state ? (state.value ?? "") : (element.initial_value ?? "");
   if (element.focus_on_load) control.autofocus = true;
   control.slackState = () => ({ type: element.type, value: control.value === "" ? null : control.value });
-  if (onAction && element.dispatch_action_config !== undefined) {
-    control.addEventListener("change", () => act(element, null, onAction, { value: control.value }));
+  // Only an input block with dispatch_action passes onAction: its text is sent when it changes.
+  if (onAction) {
+    control.addEventListener("change", () => act(element, {}, onAction, { value: control.value }));
   }
   return control;
 }
@@ -241,9 +242,7 @@ function renderPicker(element, state, onAction, inputType, field, initial) {
   control.value = (state ? state[field] : initial) ?? "";
   control.slackState = () => ({ type: element.type, [field]: control.value || null });
   if (onAction)
-    control.addEventListener("change", () =>
-      act(element, null, onAction, { [field]: control.value || null }),
-    );
+    control.addEventListener("change", () => act(element, {}, onAction, { [field]: control.value || null }));
   return control;
 }
 
