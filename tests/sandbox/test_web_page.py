@@ -354,3 +354,12 @@ def test_what_response_was_sent_is_listed_with_its_answer(page: Page, receiver: 
     expect(entry).to_contain_text("command")
     expect(entry).to_contain_text("HTTP 500")
     expect(entry).to_have_class("activity-item bad")
+
+
+def test_without_long_polling_the_page_still_follows_changes(page: Page, web: WebClient) -> None:
+    page.route("**/sandbox/changes*", lambda route: route.abort())
+    page.reload()
+    expect(page.locator(".channel-title")).to_have_text("#incidents")
+
+    web.chat_postMessage(channel=INCIDENTS, text="Seen by asking every second")
+    expect(page.locator(".message").last).to_contain_text("Seen by asking every second")
