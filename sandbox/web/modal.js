@@ -27,6 +27,18 @@ export function renderModal(entry, ctx, handlers, state = null, depth = 1) {
     : null;
   form.append(el("footer", { class: "modal-footer" }, cancel, submit ?? null));
 
+  // A field's error goes once the person changes that field, as in Slack.
+  const clearError = (event) => {
+    const block = event.target.closest(".block-input.has-error");
+    if (!block) return;
+    block.classList.remove("has-error");
+    const slot = block.querySelector(".input-error");
+    slot.hidden = true;
+    slot.textContent = "";
+  };
+  form.addEventListener("input", clearError);
+  form.addEventListener("change", clearError);
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!submit) return;

@@ -131,6 +131,7 @@ def test_a_newcomer_runs_an_incident_from_the_sandbox_page(
     shot(page, "02-modal-error")
 
     modal.get_by_label("Title").fill(TITLE)
+    expect(title_block.locator(".input-error")).to_be_hidden()
     modal.get_by_label("Summary").fill("Since 09:40 the checkout page renders blank for everyone.")
     modal.get_by_label("Impact").fill("No orders can be placed on the web shop.")
     modal.get_by_label("Lead").select_option(label="Carol Chen")
