@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.error
+import urllib.request
 
 import pytest
 from slack_sdk import WebClient
@@ -133,6 +135,7 @@ def test_an_event_not_acknowledged_in_time_is_retried_with_its_retry_number(
     assert retry.headers["X-Slack-Retry-Num"] == "1"
     assert retry.headers["X-Slack-Retry-Reason"] == "http_timeout"
     assert first.payload["event_id"] == retry.payload["event_id"]
+    receiver.wait_for(lambda: len(sandbox.delivery.records()) == 2)
     attempts = [(d["attempt"], d["error"]) for d in sandbox.delivery.records()]
     assert attempts == [(0, "http_timeout"), (1, None)]
 
@@ -286,3 +289,45 @@ def test_a_click_in_a_modal_carries_the_view_and_its_state(sandbox, receiver: Re
     assert "response_url" not in clicked and "message" not in clicked
     with pytest.raises(SlackError):
         sandbox.people.click("U0BOB", {"view_id": view_id, "action_id": "refresh"})
+
+
+def post_json(url: str, body: dict) -> tuple[int, str]:
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_a_clicks_response_url_replaces_or_deletes_the_message(sandbox, receiver: Receiver):
+    ws = sandbox.workspace
+    channel = ws.channels["C0INCIDENTS"]
+    first = ws.post(channel, "U0BOT", "first", blocks=load("headline_blocks.json"))
+    second = ws.post(channel, "U0BOT", "second", blocks=load("headline_blocks.json"))
+    for message in (first, second):
+        sandbox.people.click(
+            "U0ALICE",
+            {"channel": "C0INCIDENTS", "message_ts": message["ts"], "action_id": HEADLINE},
+        )
+    replace_url, delete_url = (
+        r.payload["response_url"] for r in receiver.requests("/slack/action")
+    )
+    assert post_json(replace_url, {"replace_original": True, "text": "Done"}) == (200, "ok")
+    assert post_json(delete_url, {"delete_original": True}) == (200, "ok")
+    (left,) = ws.messages["C0INCIDENTS"]
+    assert left["ts"] == first["ts"] and left["text"] == "Done" and "blocks" not in left
+    assert post_json(replace_url.rsplit("/", 1)[0] + "/unknown", {"text": "x"})[0] == 404
+
+
+def test_a_submission_nobody_answers_leaves_the_modal_open_with_a_notice(
+    sandbox, receiver: Receiver
+):
+    receiver.answer = lambda request, count: (0, "", "")
+    view_id = open_modal(sandbox, "U0ALICE")
+    answer = sandbox.people.submit("U0ALICE", view_id, {})
+    assert answer["closed"] is False and answer["error"] == "http_timeout"
+    (still_open,) = sandbox.workspace.stack("U0ALICE")
+    assert still_open["trouble"]
