@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
 BOT = "U0BOT"
 CREATE_COMMS_CHANNEL = "create-comms-channel-button"
+TITLE = "Card payments fail"
 
 
 @pytest.fixture
@@ -76,6 +77,11 @@ def headline(slack: SandboxClient, title: str) -> dict:
     return found[0]
 
 
+def permalink_part(message: dict) -> str:
+    """What every link to this message contains (``…/archives/C…/p<ts without the dot>``)."""
+    return "/p" + message["ts"].replace(".", "")
+
+
 def shown(message: dict) -> str:
     """What a person reads in a message: its text and every text in its blocks."""
     return message["text"] + " " + json.dumps(message["blocks"], ensure_ascii=False)
@@ -126,10 +132,10 @@ def test_headline_appears_once_when_slack_first_answers_429(stack: SandboxStack)
     earlier = len(slack.calls("chat.postMessage"))
     slack.fault("chat.postMessage", status=429, retry_after=1, times=1)
     try:
-        declare(slack, "Checkout is slow")
-        # The thanks to the reporter is posted after the headline: once it is there, the
-        # headline job is over and no second copy can follow.
-        bot_reply(slack, "#incidents", "Thanks for raising the incident")
+        post = declare(slack, "Checkout is slow")
+        # The thanks to the reporter, which links the headline, is posted after it: once it is
+        # there, the headline job is over and no second copy can follow.
+        bot_reply(slack, "#incidents", permalink_part(post))
     finally:
         slack.clear_faults()
 
@@ -142,45 +148,45 @@ def test_report_an_incident_run_it_in_its_channel_and_close_it(stack: SandboxSta
     slack = stack.sandbox
 
     # /incident → the report modal, the title prefilled; a missing title is refused in it.
-    report = open_report(slack, ALICE, "#incidents", "payments are failing")
-    assert "payments are failing" in json.dumps(report["view"]["blocks"])
+    report = open_report(slack, ALICE, "#incidents", "card payments fail")
+    assert "card payments fail" in json.dumps(report["view"]["blocks"])
     refused = slack.submit(ALICE, report["id"], report_values(report["view"], title=""))
     assert refused["errors"] and "title" in refused["errors"], refused
     assert [v["id"] for v in slack.views(ALICE)] == [report["id"]], "the modal stays open"
 
     # Submit → the headline in #incidents and a thanks only the reporter sees.
     values = report_values(
-        report["view"], title="Payments are failing", summary="Card payments return 502", lead=BOB
+        report["view"], title=TITLE, summary="Card payments return 502", lead=BOB
     )
     assert slack.submit(ALICE, report["id"], values)["closed"]
     assert slack.views(ALICE) == []
-    post = headline_says(slack, "Payments are failing", "<@U0ALICE>", "<@U0BOB>", "Live")
+    post = headline_says(slack, TITLE, "<@U0ALICE>", "<@U0BOB>", "Live")
     incident_id = re.search(r"Incident (\d+)", post["text"]).group(1)
-    thanks = bot_reply(slack, "#incidents", "Thanks for raising the incident")
-    assert thanks.get("ephemeral")
-    assert not [m for m in slack.messages("#incidents", BOB) if m.get("ephemeral")]
+    thanks = bot_reply(slack, "#incidents", permalink_part(post))
+    assert thanks.get("ephemeral") and "Thanks for raising the incident" in thanks["text"]
+    assert thanks["ts"] not in {m["ts"] for m in slack.messages("#incidents", BOB)}
 
     # Create comms channel → one channel, with its people, topic and bookmark, linked.
     answer = slack.click(CAROL, CREATE_COMMS_CHANNEL, channel="#incidents", message_ts=post["ts"])
     assert answer["status"] == 200, answer
-    name = f"inc-{incident_id}-payments-are-failing"
+    name = f"inc-{incident_id}-card-payments-fail"
     channel = slack.wait_for(
         lambda: (c := slack.channel(name)) and c["bookmarks"] and c["topic"] and c,
         message=f"#{name} set up",
     )
     assert {ALICE, BOB, CAROL, BOT} <= set(channel["members"])
-    assert "Payments are failing" in channel["topic"]
+    assert TITLE in channel["topic"]
     assert channel["bookmarks"][0]["link"].endswith(f"/incident/{incident_id}/")
     comms = channel["id"]
     bot_reply(slack, comms, "Welcome to the channel of incident")
-    post = headline_says(slack, "Payments are failing", f"<#{comms}>")
+    post = headline_says(slack, TITLE, f"<#{comms}>")
     assert CREATE_COMMS_CHANNEL not in shown(post)
 
     # @incident commands: each handled (✅), answered and reflected in the headline.
     say(slack, comms, "lead @dave")
     bot_reply(slack, comms, "<@U0DAVE> is now leading this incident")
     say(slack, comms, "severity critical")
-    headline_says(slack, "Payments are failing", "<@U0DAVE>", "Critical")
+    headline_says(slack, TITLE, "<@U0DAVE>", "Critical")
     say(slack, comms, "summary Card payments fail at checkout.\nAbout 30%.")
     bot_reply(slack, comms, "The summary has been updated")
     say(slack, comms, "impact Customers cannot pay")
@@ -204,7 +210,7 @@ def test_report_an_incident_run_it_in_its_channel_and_close_it(stack: SandboxSta
     # Close → the channel is told, the headline says resolved with no buttons left.
     say(slack, comms, "close")
     bot_reply(slack, comms, "This incident was closed by <@U0ALICE>")
-    post = headline_says(slack, "Payments are failing", "Resolved")
+    post = headline_says(slack, TITLE, "Resolved")
     assert '"type": "button"' not in shown(post)
     dm = slack.wait_for(
         lambda: next(
