@@ -28,10 +28,11 @@ from sandbox.state import (
 
 SLACKBOT = "USLACKBOT"
 MENTION = re.compile(r"(?<![<\w])@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
-# Element types whose value lives under each key in actions and view state.
+# Elements whose choice is one of their options (``selected_option``).
+OPTION_ELEMENTS = ("static_select", "external_select", "overflow", "radio_buttons")
+# The names the chosen value goes under in ``actions[]`` and in ``view.state.values``.
 SELECTED_FIELDS = (
     "value",
-    "selected_option",
     "selected_options",
     "selected_user",
     "selected_users",
@@ -417,6 +418,7 @@ def _find_element(
 
 
 def _action(block: JsonDict, element: JsonDict, spec: JsonDict) -> JsonDict:
+    """One entry of ``actions[]``: the element's identity plus the value the person chose."""
     action: JsonDict = {
         "type": element.get("type"),
         "action_id": element.get("action_id"),
@@ -426,27 +428,22 @@ def _action(block: JsonDict, element: JsonDict, spec: JsonDict) -> JsonDict:
     kind = element.get("type")
     if kind == "button":
         action["text"] = element.get("text")
-        if "value" in element:
-            action["value"] = element["value"]
-        if element.get("style"):
-            action["style"] = element["style"]
-    elif kind in ("static_select", "overflow", "radio_buttons", "external_select"):
+        for name in ("value", "style", "url"):
+            if name in element:
+                action[name] = element[name]
+    elif kind in OPTION_ELEMENTS:
         option = spec.get("selected_option")
-        if isinstance(option, str) or option is None:
+        if not isinstance(option, dict):
+            # Given as the option's value: send back the whole option, as Slack's client does.
             wanted = option if isinstance(option, str) else spec.get("value")
             option = next((o for o in _options(element) if o.get("value") == wanted), None)
         action["selected_option"] = option
-    elif kind == "users_select":
-        action["selected_user"] = spec.get("selected_user")
-    elif kind == "conversations_select":
-        action["selected_conversation"] = spec.get("selected_conversation")
-    elif kind == "channels_select":
-        action["selected_channel"] = spec.get("selected_channel")
-    elif kind == "datepicker":
-        action["selected_date"] = spec.get("selected_date") or spec.get("value")
-    for name in SELECTED_FIELDS:
-        if name in spec and name not in action and name != "selected_option":
-            action[name] = spec[name]
+    # Other elements (user and conversation pickers, dates, multi-selects, dispatched inputs):
+    # the value arrives under the same name Slack uses.
+    if kind != "button":  # a button's value is its own, whatever the click says
+        for name in SELECTED_FIELDS:
+            if name in spec and name not in action:
+                action[name] = spec[name]
     return action
 
 
