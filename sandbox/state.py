@@ -164,6 +164,7 @@ class Workspace:
         self.public_posting = True
         self.seq = 0
         self._save_timer: threading.Timer | None = None
+        self._save_lock = threading.Lock()
         self._seed()
         if self.state_file and self.state_file.exists():
             self._load(self.state_file)
@@ -243,11 +244,13 @@ class Workspace:
             if not self.state_file:
                 return
             data = self.snapshot()
-        # Written beside the file, then renamed, so a crash never leaves half a file.
-        temporary = self.state_file.with_suffix(".tmp")
-        temporary.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(data))
-        temporary.replace(self.state_file)
+        # Written beside the file, then renamed, so a crash never leaves half a file; one writer
+        # at a time (the debounced save and the one at exit may meet).
+        with self._save_lock:
+            temporary = self.state_file.with_suffix(".tmp")
+            temporary.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(data))
+            temporary.replace(self.state_file)
 
     def _load(self, path: Path) -> None:
         try:
