@@ -257,8 +257,15 @@ function renderSidebar() {
   const team = page.state.team ?? {};
   $("workspace-name").textContent = team.name || team.domain || "Sandbox";
   const picker = $("acting-user");
-  const options = humans().map((user) => el("option", { value: user.id }, displayName(user)));
-  replaceChildren(picker, options);
+  // Rebuilt only when the people change, so an open picker is not closed under the mouse.
+  const people = humans().map((user) => [user.id, displayName(user)]);
+  if (picker.dataset.people !== JSON.stringify(people)) {
+    replaceChildren(
+      picker,
+      people.map(([id, name]) => el("option", { value: id }, name)),
+    );
+    picker.dataset.people = JSON.stringify(people);
+  }
   picker.value = page.user;
   $("acting-avatar").textContent = initials(fullName(page.user) ?? "?");
   $("acting-avatar").style.background = avatarColour(page.user);
