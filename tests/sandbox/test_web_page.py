@@ -363,3 +363,33 @@ def test_without_long_polling_the_page_still_follows_changes(page: Page, web: We
 
     web.chat_postMessage(channel=INCIDENTS, text="Seen by asking every second")
     expect(page.locator(".message").last).to_contain_text("Seen by asking every second")
+
+
+def test_a_button_in_a_modal_sends_what_is_typed_and_an_update_keeps_it(
+    page: Page, web: WebClient, receiver: Receiver
+) -> None:
+    def answer(request: Received, count: int) -> None:
+        if request.path == "/slack/slash_command":
+            web.views_open(trigger_id=request.form["trigger_id"], view=load("modal.json"))
+        elif request.path == "/slack/action" and request.payload["type"] == "block_actions":
+            updated = load("modal.json")
+            note = {"type": "mrkdwn", "text": "Refreshed from the server"}
+            updated["blocks"].append({"type": "context", "elements": [note]})
+            web.views_update(view_id=request.payload["view"]["id"], view=updated)
+
+    receiver.answer = answer
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill("/incident")
+    composer.press("Enter")
+    modal = page.get_by_role("dialog", name="Report an incident")
+    modal.get_by_label("Title").fill("Typed before the refresh")
+
+    modal.get_by_role("button", name="Refresh").click()
+    expect(modal).to_contain_text("Refreshed from the server")
+    expect(modal.get_by_label("Title")).to_have_value("Typed before the refresh")
+    payload = wait_for_interaction(receiver, "block_actions")
+    assert payload["container"] == {"type": "view", "view_id": payload["view"]["id"]}
+    assert payload["view"]["state"]["values"]["title"]["title"] == {
+        "type": "plain_text_input",
+        "value": "Typed before the refresh",
+    }
