@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox.config import Config
-from sandbox.state import APP_ID, BOT_USER_ID, TEAM_ID
+from sandbox.seed import APP_ID, BOT_USER_ID, TEAM_ID
 
 logger = logging.getLogger(__name__)
 

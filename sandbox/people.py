@@ -16,15 +16,9 @@ from urllib.parse import urlencode
 
 from sandbox.config import Config
 from sandbox.delivery import Answer, Delivery
-from sandbox.state import (
-    APP_ID,
-    BOT_USER_ID,
-    TEAM_DOMAIN,
-    TEAM_ID,
-    JsonDict,
-    SlackError,
-    Workspace,
-)
+from sandbox.errors import SlackError
+from sandbox.seed import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, JsonDict
+from sandbox.state import Workspace
 
 SLACKBOT = "USLACKBOT"
 MENTION = re.compile(r"(?<![<\w])@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)

@@ -27,8 +27,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sandbox import webapi
 from sandbox.config import Config
 from sandbox.delivery import Delivery
+from sandbox.errors import SlackError
 from sandbox.people import People
-from sandbox.state import BOT_USER_ID, JsonDict, SlackError, Workspace
+from sandbox.seed import BOT_USER_ID, JsonDict
+from sandbox.state import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -21,124 +21,33 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sandbox.errors import SlackError
+from sandbox.modals import Modals
+from sandbox.pins import PinsAndReactions
+from sandbox.seed import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    GENERAL_CHANNEL_ID,
+    INCIDENTS_CHANNEL_ID,
+    SEED_PEOPLE,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    JsonDict,
+    bot_user,
+    new_channel,
+    person,
+)
+
 logger = logging.getLogger(__name__)
 
-JsonDict = dict[str, Any]
 EventSink = Callable[[JsonDict, "JsonDict | None"], None]
 
-TEAM_ID = "T0SANDBOX"
-TEAM_DOMAIN = "response-sandbox"
-BOT_USER_ID = "U0BOT"
-BOT_ID = "B0BOT"
-APP_ID = "A0RESPONSE"
-INCIDENTS_CHANNEL_ID = "C0INCIDENTS"
-GENERAL_CHANNEL_ID = "C0GENERAL"
 CHANNEL_NAME = re.compile(r"^[a-z0-9_-]+$")
 SAVE_DELAY_SECONDS = 0.3
 
-SEED_PEOPLE = (
-    ("U0ALICE", "alice", "Alice Adams", "Europe/London", "Greenwich Mean Time", 0),
-    ("U0BOB", "bob", "Bob Brown", "America/New_York", "Eastern Standard Time", -18000),
-    ("U0CAROL", "carol", "Carol Chen", "Asia/Singapore", "Singapore Standard Time", 28800),
-    ("U0DAVE", "dave", "Dave Diaz", "America/Los_Angeles", "Pacific Standard Time", -28800),
-)
 
-
-class SlackError(Exception):
-    """A Web API error: answered as HTTP 200 ``{"ok": false, "error": code, **extra}``."""
-
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.extra = extra
-
-
-def _person(uid: str, name: str, real_name: str, tz: str, tz_label: str, offset: int) -> JsonDict:
-    first = real_name.split()[0]
-    return {
-        "id": uid,
-        "team_id": TEAM_ID,
-        "name": name,
-        "deleted": False,
-        "real_name": real_name,
-        "tz": tz,
-        "tz_label": tz_label,
-        "tz_offset": offset,
-        "is_admin": name == "alice",
-        "is_owner": name == "alice",
-        "is_bot": False,
-        "is_app_user": False,
-        "updated": 1700000000,
-        "profile": {
-            "real_name": real_name,
-            "display_name": first.lower(),
-            "email": f"{name}@{TEAM_DOMAIN}.example",
-            "first_name": first,
-            "image_48": "",
-            "status_text": "",
-            "status_emoji": "",
-            "team": TEAM_ID,
-        },
-    }
-
-
-def _bot_user(bot_name: str) -> JsonDict:
-    return {
-        "id": BOT_USER_ID,
-        "team_id": TEAM_ID,
-        "name": bot_name,
-        "deleted": False,
-        "real_name": bot_name,
-        "tz": "UTC",
-        "tz_label": "Coordinated Universal Time",
-        "tz_offset": 0,
-        "is_admin": False,
-        "is_owner": False,
-        "is_bot": True,
-        "is_app_user": False,
-        "updated": 1700000000,
-        "profile": {
-            "real_name": bot_name,
-            "display_name": bot_name,
-            "bot_id": BOT_ID,
-            "api_app_id": APP_ID,
-            "always_active": True,
-            "team": TEAM_ID,
-        },
-    }
-
-
-def new_channel(
-    channel_id: str, name: str, creator: str, *, is_private: bool = False, created: int = 0
-) -> JsonDict:
-    created = created or int(time.time())
-    return {
-        "id": channel_id,
-        "name": name,
-        "name_normalized": name,
-        "is_channel": not is_private,
-        "is_group": False,
-        "is_im": False,
-        "is_mpim": False,
-        "is_private": is_private,
-        "is_archived": False,
-        "is_general": name == "general",
-        "is_shared": False,
-        "is_ext_shared": False,
-        "is_org_shared": False,
-        "created": created,
-        "creator": creator,
-        "unlinked": 0,
-        "members": [],
-        "topic": {"value": "", "creator": "", "last_set": 0},
-        "purpose": {"value": "", "creator": "", "last_set": 0},
-        "previous_names": [],
-        "bookmarks": [],
-        "context_team_id": TEAM_ID,
-    }
-
-
-class Workspace:
+class Workspace(PinsAndReactions, Modals):
     """The sandbox's Slack workspace."""
 
     def __init__(
@@ -179,8 +88,8 @@ class Workspace:
             "app_id": APP_ID,
             "name": self.bot_name,
         }
-        self.users: dict[str, JsonDict] = {p[0]: _person(*p) for p in SEED_PEOPLE}
-        self.users[BOT_USER_ID] = _bot_user(self.bot_name)
+        self.users: dict[str, JsonDict] = {p[0]: person(*p) for p in SEED_PEOPLE}
+        self.users[BOT_USER_ID] = bot_user(self.bot_name)
         humans = [p[0] for p in SEED_PEOPLE]
         incidents = new_channel(INCIDENTS_CHANNEL_ID, self.channel_name, "U0ALICE")
         incidents["members"] = [*humans, BOT_USER_ID]
@@ -600,263 +509,6 @@ class Workspace:
             if message["ts"] == ts:
                 return message
         return None
-
-    # --- Pins and reactions --------------------------------------------------------------------
-
-    def pin(self, channel: JsonDict, ts: str, *, by: str) -> None:
-        with self.lock:
-            message = self.message(channel["id"], ts)
-            if channel["id"] in message.get("pinned_to", []):
-                raise SlackError("already_pinned")
-            message.setdefault("pinned_to", []).append(channel["id"])
-            message["pinned_info"] = {"by": by, "created": int(time.time())}
-            self.emit(self._pin_event("pin_added", channel, message, by), channel)
-            self.touch()
-
-    def unpin(self, channel: JsonDict, ts: str, *, by: str) -> None:
-        with self.lock:
-            message = self.message(channel["id"], ts)
-            if channel["id"] not in message.get("pinned_to", []):
-                raise SlackError("no_pin")
-            message["pinned_to"].remove(channel["id"])
-            if not message["pinned_to"]:
-                del message["pinned_to"]
-            info = message.pop("pinned_info", {})
-            event = self._pin_event("pin_removed", channel, message, by, info)
-            event["has_pins"] = bool(self.pins(channel["id"]))
-            self.emit(event, channel)
-            self.touch()
-
-    def pins(self, channel_id: str) -> list[JsonDict]:
-        return [
-            m for m in self.messages.get(channel_id, []) if channel_id in m.get("pinned_to", [])
-        ]
-
-    def _pin_event(
-        self,
-        kind: str,
-        channel: JsonDict,
-        message: JsonDict,
-        by: str,
-        info: JsonDict | None = None,
-    ) -> JsonDict:
-        info = info or message.get("pinned_info") or {}
-        created = int(info.get("created") or time.time())
-        shown = {k: v for k, v in copy.deepcopy(message).items() if k != "pinned_info"}
-        shown["permalink"] = self.permalink(channel["id"], message)
-        shown.setdefault("pinned_to", [])
-        return {
-            "type": kind,
-            "user": by,
-            "channel_id": channel["id"],
-            "item": {
-                "type": "message",
-                "channel": channel["id"],
-                "created": created,
-                "created_by": info.get("by", by),
-                "message": shown,
-            },
-            "item_user": message.get("user"),
-            "pin_count": len(self.pins(channel["id"])),
-            "pinned_info": {"channel": channel["id"], "pinned_by": by, "pinned_ts": created},
-            "event_ts": self.new_ts(),
-        }
-
-    def react(self, channel: JsonDict, ts: str, name: str, *, by: str) -> None:
-        with self.lock:
-            name = name.strip(":")
-            if not name or not re.match(r"^[a-z0-9_+'-]+$", name):
-                raise SlackError("invalid_name")
-            message = self.message(channel["id"], ts)
-            reactions = message.setdefault("reactions", [])
-            reaction = next((r for r in reactions if r["name"] == name), None)
-            if reaction is None:
-                reaction = {"name": name, "users": [], "count": 0}
-                reactions.append(reaction)
-            if by in reaction["users"]:
-                raise SlackError("already_reacted")
-            reaction["users"].append(by)
-            reaction["count"] = len(reaction["users"])
-            self.emit(self._reaction_event("reaction_added", channel, message, name, by), channel)
-            self.touch()
-
-    def unreact(self, channel: JsonDict, ts: str, name: str, *, by: str) -> None:
-        with self.lock:
-            name = name.strip(":")
-            message = self.message(channel["id"], ts)
-            reactions = message.get("reactions", [])
-            reaction = next((r for r in reactions if r["name"] == name), None)
-            if reaction is None or by not in reaction["users"]:
-                raise SlackError("no_reaction")
-            reaction["users"].remove(by)
-            reaction["count"] = len(reaction["users"])
-            if not reaction["users"]:
-                reactions.remove(reaction)
-            if not reactions:
-                message.pop("reactions", None)
-            self.emit(self._reaction_event("reaction_removed", channel, message, name, by), channel)
-            self.touch()
-
-    def _reaction_event(
-        self, kind: str, channel: JsonDict, message: JsonDict, name: str, by: str
-    ) -> JsonDict:
-        return {
-            "type": kind,
-            "user": by,
-            "reaction": name,
-            "item_user": message.get("user"),
-            "item": {"type": "message", "channel": channel["id"], "ts": message["ts"]},
-            "event_ts": self.new_ts(),
-        }
-
-    # --- Trigger ids, response URLs ------------------------------------------------------------
-
-    def issue_trigger(self, user: str) -> str:
-        with self.lock:
-            trigger_id = f"{int(time.time())}.{self.counter + 1000000}.{secrets.token_hex(16)}"
-            self.counter += 1
-            self.triggers[trigger_id] = {"user": user, "issued": time.monotonic(), "used": False}
-            return trigger_id
-
-    def redeem_trigger(self, trigger_id: str) -> str:
-        """The user a trigger id was issued to; it then cannot be used again."""
-        with self.lock:
-            trigger = self.triggers.get(trigger_id or "")
-            if trigger is None:
-                raise SlackError("invalid_trigger_id")
-            if trigger["used"]:
-                raise SlackError("exchanged_trigger_id")
-            if time.monotonic() - trigger["issued"] > self.trigger_ttl:
-                raise SlackError("expired_trigger_id")
-            trigger["used"] = True
-            return str(trigger["user"])
-
-    def issue_response_url(self, **context: Any) -> str:
-        with self.lock:
-            key = secrets.token_urlsafe(12)
-            self.response_urls[key] = {**context, "issued": time.monotonic(), "uses": 0}
-            return key
-
-    def redeem_response_url(self, key: str) -> JsonDict:
-        with self.lock:
-            entry = self.response_urls.get(key)
-            if entry is None:
-                raise SlackError("invalid_url")
-            if time.monotonic() - entry["issued"] > self.response_url_ttl:
-                raise SlackError("expired_url")
-            if entry["uses"] >= self.response_url_uses:
-                raise SlackError("used_url")
-            entry["uses"] += 1
-            return entry
-
-    # --- Views ---------------------------------------------------------------------------------
-
-    def stack(self, user: str) -> list[JsonDict]:
-        with self.lock:
-            return [self.views[v] for v in self.stacks.get(user, []) if v in self.views]
-
-    def find_view(self, view_id: str | None = None, external_id: str | None = None) -> JsonDict:
-        with self.lock:
-            if view_id:
-                entry = self.views.get(view_id)
-            else:
-                entry = next(
-                    (
-                        e
-                        for e in self.views.values()
-                        if external_id and e["view"].get("external_id") == external_id
-                    ),
-                    None,
-                )
-            if entry is None:
-                raise SlackError("not_found")
-            return entry
-
-    def open_view(self, user: str, view: JsonDict, *, push: bool = False) -> JsonDict:
-        with self.lock:
-            stack = self.stacks.setdefault(user, [])
-            if not push:
-                for old in stack:
-                    self.views.pop(old, None)
-                stack.clear()
-            elif len(stack) >= 3:
-                raise SlackError("push_limit_reached")
-            external_id = view.get("external_id")
-            if external_id and any(
-                e["view"].get("external_id") == external_id for e in self.views.values()
-            ):
-                raise SlackError("duplicate_external_id")
-            view_id = self.new_id("V")
-            full = self._full_view(view, view_id, previous=stack[-1] if stack else None)
-            full["root_view_id"] = stack[0] if stack else view_id
-            entry = {"id": view_id, "user": user, "view": full, "errors": None}
-            self.views[view_id] = entry
-            stack.append(view_id)
-            self.touch()
-            return entry
-
-    def update_view(self, entry: JsonDict, view: JsonDict, *, hash: str | None = None) -> JsonDict:
-        with self.lock:
-            if hash and hash != entry["view"]["hash"]:
-                raise SlackError("hash_conflict")
-            old = entry["view"]
-            full = self._full_view(view, entry["id"], previous=old.get("previous_view_id"))
-            full["root_view_id"] = old.get("root_view_id")
-            entry["view"] = full
-            entry["errors"] = None
-            self.touch()
-            return entry
-
-    def close_view(self, entry: JsonDict, *, everything: bool = False) -> None:
-        with self.lock:
-            stack = self.stacks.get(entry["user"], [])
-            if everything:
-                closing = list(stack)
-            else:
-                closing = stack[stack.index(entry["id"]) :] if entry["id"] in stack else []
-            for view_id in closing:
-                stack.remove(view_id)
-                self.views.pop(view_id, None)
-            self.touch()
-
-    def _full_view(self, view: JsonDict, view_id: str, *, previous: str | None) -> JsonDict:
-        if view.get("type") not in ("modal", "home"):
-            raise SlackError(
-                "invalid_arguments",
-                response_metadata={
-                    "messages": ["[ERROR] must provide a valid view type [json-pointer:/view/type]"]
-                },
-            )
-        if view["type"] == "modal" and not view.get("title"):
-            raise SlackError(
-                "invalid_arguments",
-                response_metadata={
-                    "messages": ["[ERROR] missing required field: title [json-pointer:/view]"]
-                },
-            )
-        if len(json.dumps(view)) > 250_000:
-            raise SlackError("view_too_large")
-        return {
-            "id": view_id,
-            "team_id": TEAM_ID,
-            "type": view["type"],
-            "title": view.get("title"),
-            "submit": view.get("submit"),
-            "close": view.get("close"),
-            "blocks": view.get("blocks") or [],
-            "private_metadata": view.get("private_metadata") or "",
-            "callback_id": view.get("callback_id") or "",
-            "external_id": view.get("external_id") or "",
-            "state": {"values": {}},
-            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
-            "clear_on_close": bool(view.get("clear_on_close")),
-            "notify_on_close": bool(view.get("notify_on_close")),
-            "root_view_id": view_id,
-            "previous_view_id": previous,
-            "app_id": APP_ID,
-            "app_installed_team_id": TEAM_ID,
-            "bot_id": BOT_ID,
-        }
 
 
 def _channel_type(channel: JsonDict) -> str:

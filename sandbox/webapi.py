@@ -15,16 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.state import (
-    APP_ID,
-    BOT_ID,
-    BOT_USER_ID,
-    TEAM_DOMAIN,
-    TEAM_ID,
-    JsonDict,
-    SlackError,
-    Workspace,
-)
+from sandbox.errors import SlackError
+from sandbox.seed import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, JsonDict
+from sandbox.state import Workspace
 
 Method = Callable[[Workspace, JsonDict], JsonDict]
 METHODS: dict[str, Method] = {}

@@ -11,8 +11,8 @@ import urllib.request
 import pytest
 from slack_sdk import WebClient
 
+from sandbox.errors import SlackError
 from sandbox.server import Sandbox
-from sandbox.state import SlackError
 from slack.signature import verify_headers
 from tests.sandbox.conftest import SECRET, TOKEN, Receiver, load, make_sandbox
 
