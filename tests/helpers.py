@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from procrastinate.contrib.django import app as procrastinate_app
 from procrastinate.contrib.django.models import ProcrastinateJob
+from procrastinate.periodic import PeriodicRegistry
 
 from slack.signature import compute_signature
 
@@ -72,7 +75,10 @@ def run_jobs(*, queues: list[str] | None = None, concurrency: int = 1) -> None:
     Needs committed data: use it from ``transactional_db`` tests.
     """
     worker_connector = procrastinate_app.connector.get_worker_connector()
-    with procrastinate_app.replace_connector(worker_connector) as worker_app:
+    with (
+        procrastinate_app.replace_connector(worker_connector) as worker_app,
+        _without_periodic_tasks(worker_app),
+    ):
         # A worker that does not wait stops as soon as it finds nothing it may run, which
         # happens while a job holds the lock of the next ones: run it again until none is ready.
         for _ in range(100):
@@ -86,6 +92,17 @@ def run_jobs(*, queues: list[str] | None = None, concurrency: int = 1) -> None:
             )
             if not _ready_jobs(queues):
                 return
+
+
+@contextlib.contextmanager
+def _without_periodic_tasks(app: Any) -> Iterator[None]:
+    """Periodic housekeeping would add jobs of its own to what a test counts; tests call it."""
+    registry = app.periodic_registry
+    app.periodic_registry = PeriodicRegistry()
+    try:
+        yield
+    finally:
+        app.periodic_registry = registry
 
 
 def _ready_jobs(queues: list[str] | None) -> bool:
