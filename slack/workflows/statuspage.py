@@ -27,6 +27,7 @@ from slack.blocks.modals import read_metadata
 from slack.client import get_slack_client
 from slack.errors import SlackError
 from slack.handlers.declare import incident_for_click, tell_user
+from slack.idempotency import post_once
 from slack.jobs import job
 from slack.models import CommsChannel
 from slack.outbox import send_ephemeral_or_dm
@@ -116,7 +117,7 @@ def open_form(context: ActionContext) -> None:
         tell_user.defer(channel_id=context.channel_id, user_id=context.user_id, text=refusal)
         return
     try:
-        opened = get_slack_client().open_view(
+        opened = get_slack_client(in_request=True).open_view(
             trigger_id=context.trigger_id, view=blocks.loading_modal(incident.pk)
         )
     except SlackError as error:
@@ -332,9 +333,8 @@ def _announce(incident_id: int, channel_id: str) -> None:
     if link is None or not link.pending_notice:
         return
     comms = CommsChannel.objects.filter(incident_id=incident_id).first()
-    get_slack_client().post_message(
-        channel=comms.channel_id if comms else channel_id, text=link.pending_notice
-    )
+    # Looked for first when this is a retry: the earlier attempt may have posted it.
+    post_once(channel=comms.channel_id if comms else channel_id, text=link.pending_notice)
     StatuspageIncident.objects.filter(pk=link.pk, pending_notice=link.pending_notice).update(
         pending_notice=""
     )
