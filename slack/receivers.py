@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from core import signals
 from core.models import ExternalUser, Incident
 from slack.blocks import messages
+from slack.comms import invite_people
 from slack.handlers.close import ask_for_report
 from slack.headline import schedule_headline_post, schedule_headline_update
 from slack.models import CommsChannel
@@ -28,6 +29,20 @@ def post_headline_on_declare(sender: Any, *, incident: Incident, **kwargs: Any) 
 @receiver(signals.incident_updated, dispatch_uid="slack.headline_on_update")
 def update_headline_on_change(sender: Any, *, incident: Incident, **kwargs: Any) -> None:
     schedule_headline_update(incident.pk)
+
+
+@receiver(signals.incident_updated, dispatch_uid="slack.invite_new_lead")
+def invite_new_lead(
+    sender: Any, *, incident: Incident, changes: dict[str, Any], **kwargs: Any
+) -> None:
+    """A new lead is brought into the comms channel, however they were named."""
+    if "lead" not in changes or incident.lead is None:
+        return
+    comms_channel = CommsChannel.objects.filter(incident=incident).first()
+    if comms_channel is not None:
+        invite_people.defer(
+            channel_id=comms_channel.channel_id, user_ids=[incident.lead.external_id]
+        )
 
 
 @receiver(signals.incident_closed, dispatch_uid="slack.announce_close")

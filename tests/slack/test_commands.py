@@ -47,6 +47,14 @@ def test_lead_with_a_mention_and_without(client, incident, fake_slack, jobs):
     assert "<@U0CAROL> is now leading this incident." in channel_posts(fake_slack)
 
 
+def test_a_new_lead_is_invited_into_the_channel(client, incident, fake_slack, jobs):
+    mention(client, "lead <@U0BOB>")
+    jobs()
+
+    [invite] = fake_slack.calls("conversations.invite")
+    assert (invite.params["channel"], invite.params["users"]) == (COMMS, "U0BOB")
+
+
 @pytest.mark.parametrize(
     ("argument", "expected"),
     [("critical", 1), ("Critical", 1), ("1", 1), ("sev 1", 1), ("major", 2), ("4", 4)],
