@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sandbox import webapi
+from sandbox import control, webapi
 from sandbox.config import Config
 from sandbox.delivery import Delivery
 from sandbox.errors import SlackError
+from sandbox.faults import Faults
 from sandbox.people import People
-from sandbox.seed import BOT_USER_ID, JsonDict
+from sandbox.seed import JsonDict
 from sandbox.state import Workspace
 
 logger = logging.getLogger(__name__)
@@ -41,50 +42,6 @@ PLACEHOLDER_PAGE = b"""<!doctype html><meta charset="utf-8"><title>Response sand
 See <a href="/sandbox/state">/sandbox/state</a>.</p>"""
 # A Web API method: ``/api/chat.postMessage``, or ``/chat.postMessage`` as the SDK's tests use.
 WEB_API_PATH = re.compile(r"^/(?:api/)?([a-zA-Z]+(?:\.[a-zA-Z]+)+)$")
-
-
-class Faults:
-    """Misbehaviour injected per Web API method (``*`` for every method)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: dict[str, list[JsonDict]] = {}
-
-    def add(self, spec: JsonDict) -> JsonDict:
-        method = str(spec.get("method") or "")
-        if not method:
-            raise SlackError("invalid_arguments", detail="a fault needs a method")
-        fault = {
-            "method": method,
-            "latency_ms": int(spec.get("latency_ms") or 0),
-            "error": spec.get("error"),
-            "status": int(spec.get("status") or 200),
-            "retry_after": int(spec.get("retry_after") or 1),
-            "drop": bool(spec.get("drop")),
-            "times": None if spec.get("times") in (None, "") else int(spec["times"]),
-        }
-        with self._lock:
-            self._faults.setdefault(method, []).append(fault)
-        return fault
-
-    def take(self, method: str) -> JsonDict | None:
-        """The fault that applies to this call, counting it against its ``times``."""
-        with self._lock:
-            for key in (method, "*"):
-                for fault in self._faults.get(key, []):
-                    if fault["times"] is None or fault["times"] > 0:
-                        if fault["times"] is not None:
-                            fault["times"] -= 1
-                        return dict(fault)
-            return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def listed(self) -> list[JsonDict]:
-        with self._lock:
-            return [dict(f) for faults in self._faults.values() for f in faults]
 
 
 class Sandbox:
@@ -310,11 +267,11 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox = self.sandbox
         ws = sandbox.workspace
         if path == "/sandbox/state":
-            return _state(ws)
+            return control.state(ws)
         if match := re.match(r"^/sandbox/channels/([^/]+)/messages$", path):
-            return _messages(ws, match.group(1), query.get("user", ""))
+            return control.messages(ws, match.group(1), query.get("user", ""))
         if path == "/sandbox/views":
-            return _views(ws, query.get("user", ""))
+            return control.views(ws, query.get("user", ""))
         if path == "/sandbox/changes":
             timeout = min(float(query.get("timeout") or 25), 60.0)
             return {"seq": ws.wait_for_change(int(query.get("since") or 0), timeout)}
@@ -442,91 +399,3 @@ ACTS: dict[str, Callable[[Sandbox, JsonDict], Any]] = {
     "/sandbox/faults": lambda s, b: s.faults.add(b),
     "/sandbox/reset": _reset,
 }
-
-
-# --- Control API views ---------------------------------------------------------------------------
-
-
-def _state(ws: Workspace) -> JsonDict:
-    with ws.lock:
-        channels = [
-            {
-                "id": c["id"],
-                "name": c["name"],
-                "is_private": c["is_private"],
-                "is_archived": c["is_archived"],
-                "is_im": c["is_im"],
-                "members": list(c["members"]),
-                "topic": c["topic"]["value"],
-                "purpose": c["purpose"]["value"],
-                "bookmarks": [
-                    {"id": b["id"], "title": b["title"], "link": b["link"]} for b in c["bookmarks"]
-                ],
-            }
-            for c in ws.channels.values()
-        ]
-        users = [
-            {
-                "id": u["id"],
-                "name": u["name"],
-                "real_name": u["real_name"],
-                "is_bot": u["is_bot"],
-                "email": u["profile"].get("email"),
-                "tz": u["tz"],
-            }
-            for u in ws.users.values()
-        ]
-        return {
-            "team": dict(ws.team),
-            "bot": dict(ws.bot),
-            "users": users,
-            "channels": channels,
-            "seq": ws.seq,
-        }
-
-
-def _messages(ws: Workspace, channel_id: str, user: str) -> list[JsonDict]:
-    with ws.lock:
-        if channel_id not in ws.channels:
-            raise SlackError("channel_not_found")
-        shown = [_shown(ws, channel_id, m) for m in ws.messages.get(channel_id, [])]
-        for message in ws.ephemerals.get(channel_id, []):
-            if user and message["to"] == user:
-                shown.append({**_shown(ws, channel_id, message), "ephemeral": True})
-    return sorted(shown, key=lambda m: float(m["ts"]))
-
-
-def _shown(ws: Workspace, channel_id: str, message: JsonDict) -> JsonDict:
-    author = ws.users.get(message.get("user") or "")
-    username = author["name"] if author else ("Slackbot" if message.get("user") else "")
-    return {
-        "ts": message["ts"],
-        "user": message.get("user"),
-        "bot_id": message.get("bot_id"),
-        "username": username,
-        "real_name": author["real_name"] if author else username,
-        "subtype": message.get("subtype"),
-        "text": message.get("text", ""),
-        "blocks": message.get("blocks") or [],
-        "thread_ts": message.get("thread_ts"),
-        "reply_count": message.get("reply_count", 0),
-        "reactions": message.get("reactions", []),
-        "pinned": channel_id in message.get("pinned_to", []),
-        "edited": message.get("edited"),
-        "metadata": message.get("metadata"),
-        "is_bot": message.get("user") == BOT_USER_ID,
-    }
-
-
-def _views(ws: Workspace, user: str) -> list[JsonDict]:
-    with ws.lock:
-        return [
-            {
-                "id": e["id"],
-                "hash": e["view"]["hash"],
-                "view": e["view"],
-                "errors": e.get("errors"),
-                "trouble": e.get("trouble"),
-            }
-            for e in ws.stack(user)
-        ]
