@@ -121,6 +121,7 @@ class Modals:
             old = entry["view"]
             full = self._full_view(view, entry["id"], previous=old.get("previous_view_id"))
             full["root_view_id"] = old.get("root_view_id")
+            full["state"]["values"] = _kept_values(old, full)
             entry["view"] = full
             entry["errors"] = None
             self.touch()
@@ -176,3 +177,19 @@ class Modals:
             "app_installed_team_id": TEAM_ID,
             "bot_id": BOT_ID,
         }
+
+
+def _kept_values(old: JsonDict, new: JsonDict) -> JsonDict:
+    """What a person typed survives an update in inputs that keep their block and action ids,
+    as in Slack (changing an input's ``block_id`` is how an app clears it)."""
+    kept: JsonDict = {}
+    previous = old.get("state", {}).get("values", {})
+    for block in new.get("blocks") or []:
+        element = block.get("element") if block.get("type") == "input" else None
+        block_id = block.get("block_id")
+        if not element or block_id not in previous:
+            continue
+        action_id = element.get("action_id")
+        if action_id in previous[block_id]:
+            kept[block_id] = {action_id: previous[block_id][action_id]}
+    return kept

@@ -385,6 +385,19 @@ def test_views_update_checks_the_hash_and_finds_views_by_external_id(web, sandbo
     assert len(sandbox.workspace.stack("U0BOB")) == 2
 
 
+def test_an_update_keeps_what_was_typed_in_inputs_that_stay(web, sandbox):
+    modal = load("modal.json")
+    view = web.views_open(trigger_id=sandbox.workspace.issue_trigger("U0ALICE"), view=modal)["view"]
+    typed = {
+        "title": {"title": {"type": "plain_text_input", "value": "Typed"}},
+        "severity": {"severity": {"type": "static_select", "selected_option": None}},
+    }
+    sandbox.workspace.find_view(view["id"])["view"]["state"]["values"] = typed
+    blocks = [dict(modal["blocks"][0]), {**modal["blocks"][1], "block_id": "severity-2"}]
+    updated = web.views_update(view_id=view["id"], view={**modal, "blocks": blocks})["view"]
+    assert updated["state"]["values"] == {"title": typed["title"]}
+
+
 def test_a_view_without_a_title_is_invalid_arguments(web, sandbox):
     view = {k: v for k, v in load("modal.json").items() if k != "title"}
     trigger = sandbox.workspace.issue_trigger("U0ALICE")
