@@ -229,6 +229,9 @@ PROCRASTINATE_ON_APP_READY = "slack.job_connector.install"
 # Jobs mostly wait on Slack (about 100 ms a call), so one worker runs several at once, each in a
 # thread with its own database connection.
 WORKER_CONCURRENCY = int(env_str("WORKER_CONCURRENCY", "8"))
+# A job still running after this long is taken as lost and run again (it is safe to): its
+# worker may have failed to record that it finished. No job of ours legitimately takes this long.
+JOB_STUCK_AFTER_SECONDS = float(env_str("JOB_STUCK_AFTER_SECONDS", "300"))
 PROCRASTINATE_WORKER_DEFAULTS = {
     "install_signal_handlers": True,
     "concurrency": WORKER_CONCURRENCY,

@@ -13,9 +13,10 @@ import logging
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from slack import registry
-from slack.models import CommsChannel
+from slack.models import CommsChannel, ProcessedEvent
 from slack.request import ActionContext, SlashCommand, ViewContext
 
 logger = logging.getLogger(__name__)
@@ -63,9 +64,14 @@ def run_event(envelope: dict[str, Any]) -> None:
     """Call every handler registered for the event with the incident of its channel.
 
     One transaction for all handlers: what they write and the replies they defer commit
-    together, so a failed attempt leaves nothing behind and its retry does everything once.
+    together, so a failed attempt leaves nothing behind and its retry does everything once. The
+    delivery is marked handled in that transaction too: a job run again after it committed (its
+    worker died before recording the job finished) does nothing.
     """
     event = envelope["event"]
+    if not _mark_handled(envelope.get("event_id", "")):
+        logger.info("event %s was already handled; not again", envelope.get("event_id"))
+        return
     if is_from_a_bot(event):
         return
     channel_id = event_channel_id(event)
@@ -160,6 +166,19 @@ def _record_once(key: str, kind: str) -> bool:
             [key, kind],
         )
         return cursor.fetchone() is not None
+
+
+def _mark_handled(event_id: str) -> bool:
+    """Mark the delivery handled; False if a committed run already did (locks the row)."""
+    if not event_id:
+        return True
+    updated = ProcessedEvent.objects.filter(event_id=event_id, handled_at__isnull=True).update(
+        handled_at=timezone.now()
+    )
+    if updated:
+        return True
+    # No row at all: the delivery was accepted before its id was recorded; handle it.
+    return not ProcessedEvent.objects.filter(event_id=event_id).exists()
 
 
 def _action_key(payload: dict[str, Any], index: int) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import Max, Q
 from django.utils import timezone
 from procrastinate import sql
 from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from slack.jobs import job
 from slack.models import FailedAttempt, ProcessedEvent
@@ -52,26 +55,39 @@ STALLED_WORKER_SECONDS = 30
 @app.periodic(cron="* * * * * */15", periodic_id="requeue-stalled-jobs")
 @job("slack.requeue_stalled_jobs")
 def requeue_stalled_jobs(timestamp: int) -> list[int]:
-    """Run again the jobs a dead worker left half-done; returns their ids.
+    """Run again the jobs left half-done; returns their ids.
 
+    Two ways a job is left "doing" for good: its worker died, or its worker could not record
+    that it finished (the database connection was cut at that moment) and went on to the next.
     Their side effects in Slack are looked for before being repeated (slack/idempotency.py).
     """
     connector = app.job_manager.connector.get_sync_connector()
-    stalled = connector.execute_query_all(
+    rows = connector.execute_query_all(
         query=sql.queries["select_stalled_jobs_by_heartbeat"],
         queue=None,
         task_name=None,
         seconds_since_heartbeat=STALLED_WORKER_SECONDS,
     )
+    stalled = {row["id"]: row["task_name"] for row in rows}
+    stalled.update(_stuck_jobs(settings.JOB_STUCK_AFTER_SECONDS))
     requeued = []
-    for row in stalled:
+    for job_id, task_name in sorted(stalled.items()):
         try:
-            app.job_manager.retry_job_by_id(job_id=row["id"], retry_at=timezone.now())
+            app.job_manager.retry_job_by_id(job_id=job_id, retry_at=timezone.now())
         except DatabaseError as error:  # it finished meanwhile: nothing to do
-            logger.info("job %s was not requeued: %s", row["id"], error)
+            logger.info("job %s was not requeued: %s", job_id, error)
             continue
-        requeued.append(row["id"])
-        logger.warning(
-            "requeued job %s (%s) left running by a dead worker", row["id"], row["task_name"]
-        )
+        requeued.append(job_id)
+        logger.warning("requeued job %s (%s), left unfinished", job_id, task_name)
     return requeued
+
+
+def _stuck_jobs(seconds: float) -> dict[int, str]:
+    """Jobs "doing" for longer than any job of ours takes, even on a live worker."""
+    started = Max("procrastinateevent__at", filter=Q(procrastinateevent__type="started"))
+    stuck = (
+        ProcrastinateJob.objects.filter(status="doing")
+        .annotate(started_at=started)
+        .filter(started_at__lt=timezone.now() - dt.timedelta(seconds=seconds))
+    )
+    return dict(stuck.values_list("id", "task_name"))

@@ -90,6 +90,9 @@ class ProcessedEvent(models.Model):
     event_id = models.CharField(max_length=64, unique=True)
     event_type = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    handled_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set in the transaction of the handlers' work."
+    )
 
     def __str__(self) -> str:
         return self.event_id
