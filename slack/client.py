@@ -89,6 +89,8 @@ class SlackClient(Protocol):
 
     def add_bookmark(self, *, channel: str, title: str, link: str) -> JsonDict: ...
 
+    def list_bookmarks(self, *, channel: str) -> list[JsonDict]: ...
+
     def add_reaction(self, *, channel: str, ts: str, name: str) -> JsonDict: ...
 
     def get_permalink(self, *, channel: str, message_ts: str) -> JsonDict: ...
@@ -274,6 +276,9 @@ class WebSlackClient:
 
     def add_bookmark(self, *, channel: str, title: str, link: str) -> JsonDict:
         return self._call("bookmarks.add", channel_id=channel, title=title, type="link", link=link)
+
+    def list_bookmarks(self, *, channel: str) -> list[JsonDict]:
+        return list(self._call("bookmarks.list", channel_id=channel).get("bookmarks") or [])
 
     def add_reaction(self, *, channel: str, ts: str, name: str) -> JsonDict:
         try:

@@ -41,7 +41,7 @@ from slack.channel_names import channel_name
 from slack.client import bot_user_id, get_slack_client
 from slack.errors import TRANSIENT_ERRORS, NameTaken, SlackError
 from slack.headline import schedule_headline_update
-from slack.jobs import RETRY, job
+from slack.jobs import RETRY, job, running_job
 from slack.models import CommsChannel
 
 logger = logging.getLogger(__name__)
@@ -319,15 +319,28 @@ def describe_channel(incident_id: int) -> None:
 def bookmark_document(channel_id: str, link: str) -> None:
     """Bookmark the incident document in its channel.
 
-    Not checked against the channel's existing bookmarks: the Slack client has no
-    ``bookmarks.list``. This job makes the one call, so only a lost answer to a call that worked
-    (then retried) could add the bookmark twice.
+    An attempt after the first looks at the channel's bookmarks first: the earlier one may have
+    added it before its answer was lost.
     """
     client = get_slack_client()
+    running = running_job()
+    if running is not None and running.may_have_run_before and _bookmarked(channel_id, link):
+        return
     _step(
         "bookmark the incident document",
         lambda: client.add_bookmark(channel=channel_id, title=BOOKMARK_TITLE, link=link),
     )
+
+
+def _bookmarked(channel_id: str, link: str) -> bool:
+    try:
+        bookmarks = get_slack_client().list_bookmarks(channel=channel_id)
+    except TRANSIENT_ERRORS:
+        raise
+    except SlackError as error:  # a missing scope, say: adding it twice beats not at all
+        logger.warning("could not list the bookmarks of %s: %s", channel_id, error)
+        return False
+    return any(bookmark.get("link") == link for bookmark in bookmarks)
 
 
 def _step(what: str, call: Callable[[], Any]) -> None:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 BOT_SCOPES = [
     "app_mentions:read",  # @incident commands
+    "bookmarks:read",  # a retried bookmark looks for the one an earlier attempt added
     "bookmarks:write",  # bookmark the incident document in its channel
     "channels:history",  # messages in comms channels (participation, keywords)
     "channels:join",

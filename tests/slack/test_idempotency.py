@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.db import transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
+from slack.comms import bookmark_document
 from slack.handlers.close import ask_for_report
 from slack.models import HeadlinePost
 from slack.outbox import post_in_channel
@@ -108,3 +111,24 @@ def test_the_closing_dm_whose_answer_was_lost_is_not_sent_again(fake_slack, jobs
 
     [dm] = history.posted("D0ALICE")
     assert "is closed" in dm["text"]
+
+
+def test_a_bookmark_whose_answer_was_lost_is_not_added_again(fake_slack, jobs, short_timeout):
+    bookmarks: list[dict] = []
+
+    def add(params):
+        bookmarks.append({"title": params["title"], "link": params["link"]})
+        if len(bookmarks) == 1:
+            time.sleep(1)  # Slack added it; the answer comes after the client gave up
+        return {"ok": True, "bookmark": bookmarks[-1]}
+
+    fake_slack.on("bookmarks.add", add)
+    fake_slack.on("bookmarks.list", lambda params: {"ok": True, "bookmarks": bookmarks})
+    bookmark_document.defer(channel_id="C0COMMS", link="https://response.example.com/incident/1/")
+
+    jobs()
+    make_retries_due()
+    jobs()
+
+    assert len(bookmarks) == 1
+    assert len(fake_slack.calls("bookmarks.list")) == 1
