@@ -212,14 +212,18 @@ def test_report_an_incident_run_it_in_its_channel_and_close_it(stack: SandboxSta
     bot_reply(slack, comms, "This incident was closed by <@U0ALICE>")
     post = headline_says(slack, TITLE, "Resolved")
     assert '"type": "button"' not in shown(post)
-    dm = slack.wait_for(
-        lambda: next(
-            (c for c in slack.channels() if c["is_im"] and set(c["members"]) == {BOT, DAVE}),
-            None,
-        ),
-        message="a DM to the lead",
-    )
-    assert any(f"/incident/{incident_id}/" in shown(m) for m in slack.messages(dm["id"]))
+
+    # The DM channel can exist a moment before the bot's message is in it: wait for both.
+    def dm_to_the_lead() -> list[dict]:
+        dms = [c for c in slack.channels() if c["is_im"] and set(c["members"]) == {BOT, DAVE}]
+        return [
+            m
+            for dm in dms
+            for m in slack.messages(dm["id"])
+            if f"/incident/{incident_id}/" in shown(m)
+        ]
+
+    assert slack.wait_for(dm_to_the_lead, message="a DM to the lead about the report")
 
 
 def _timeline_entry(stack: SandboxStack, incident_id: str, text: str) -> Any:
