@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate shell worker bench check-deploy clean
+.PHONY: help run test lint fmt migrate shell worker bench faults check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ worker: $(STAMP) ## Run only the job worker
 
 bench: $(STAMP) ## Measure acknowledgement latency and Slack calls
 	$(BIN)/python -m bench.run
+
+faults: $(STAMP) ## The fault drill: 20 incidents under Slack faults and crashes, then a count
+	$(BIN)/python -m bench.faults --incidents 20 $(FAULTS_ARGS)
 
 clean: ## Remove the virtualenv and local data (the embedded database included)
 	rm -rf $(VENV) .data staticfiles

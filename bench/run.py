@@ -328,7 +328,7 @@ class Stack:
     workdir: Path
     env: dict[str, str]
     port: int
-    slack: SlowSlack
+    slack: SlowSlack | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, argv: list[str]) -> None:
@@ -358,16 +358,17 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self.slack.stop()
+        if self.slack is not None:
+            self.slack.stop()
 
 
-def production_env(database_url: str, port: int, slack: SlowSlack, secret: str) -> dict[str, str]:
+def production_env(database_url: str, port: int, slack_api_url: str, secret: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SLACK_"))}
     env.update(
         DATABASE_URL=database_url,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        SLACK_API_BASE_URL=slack.base_url,
+        SLACK_API_BASE_URL=slack_api_url,
         SLACK_TOKEN="xoxb-bench-" + secrets.token_hex(8),
         SLACK_SIGNING_SECRET=secret,
         CRON_TOKEN=secrets.token_urlsafe(32),
@@ -741,7 +742,8 @@ def main(argv: list[str] | None = None) -> int:
         secret = secrets.token_urlsafe(32)
         slack = SlowSlack(args.slack_latency / 1000).start()
         port = free_port()
-        stack = Stack(workdir, production_env(database_url, port, slack, secret), port, slack)
+        env = production_env(database_url, port, slack.base_url, secret)
+        stack = Stack(workdir, env, port, slack)
         python = sys.executable
         subprocess.run(
             [python, "manage.py", "migrate", "--noinput", "-v", "0"],

@@ -479,7 +479,7 @@ _resolve_lock = threading.Lock()
 
 # Slack waits 3 s for Response's answer to a command or a click. A call made while it waits (opening
 # a modal) gets at most this long, and no retry that could outlast the 3 s.
-IN_REQUEST_TIMEOUT = 2.0
+IN_REQUEST_TIMEOUT = 1.5
 
 
 def get_slack_client(*, in_request: bool = False) -> SlackClient:

@@ -1,0 +1,237 @@
+"""Two HTTP proxies for the fault drill (``bench/faults.py``): one between Response and Slack's
+Web API that breaks a seeded share of the calls, one between Slack and Response that holds back
+some event deliveries so that Slack retries them, and times Response's own answers.
+
+Faults towards the Web API, drawn with a seeded random generator so that a run can be repeated:
+
+``rate_limited``   HTTP 429 with ``Retry-After`` (1 or 2 s); Slack never sees the call
+``server_error``   HTTP 500 or 503 with an HTML body; Slack never sees the call
+``refused``        the connection is closed before the call is passed on
+``lost_answer``    the call is carried out by Slack, then the connection is closed unanswered
+``slow_answer``    the call is carried out, and answered only after the client gave up
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+Headers = list[tuple[str, str]]
+FAULT_KINDS = ("rate_limited", "server_error", "refused", "lost_answer", "slow_answer")
+# Headers not passed on: each hop has its own connection.
+JSON = "application/json"
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
+
+
+@dataclass
+class FaultPlan:
+    """Which calls fail and how: ``rate`` of all calls, kinds drawn evenly, seeded."""
+
+    rate: float
+    seed: int
+    slow_answer_seconds: float = 3.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    injected: Counter = field(default_factory=Counter)
+    calls: int = 0
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)  # noqa: S311 (repeatable faults, not secrets)
+        self._lock = threading.Lock()
+
+    def draw(self, method: str) -> str | None:
+        with self._lock:
+            self.calls += 1
+            if self._random.random() >= self.rate:
+                return None
+            kind = self._random.choice(self.kinds)
+            self.injected[kind] += 1
+            self.injected[f"{kind}:{method}"] += 1
+            return kind
+
+    def retry_after(self) -> int:
+        with self._lock:
+            return self._random.choice((1, 2))
+
+    def server_status(self) -> int:
+        with self._lock:
+            return self._random.choice((500, 503))
+
+
+@dataclass
+class AckRecord:
+    path: str
+    status: int
+    seconds: float
+    retry_num: str | None
+
+
+@dataclass
+class AckPlan:
+    """Which event deliveries to hold back past Slack's 3 s, and what Response answered."""
+
+    rate: float
+    seed: int
+    hold_seconds: float = 3.3
+    held: int = 0
+    answers: list[AckRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed + 1)  # noqa: S311 (repeatable, not secrets)
+        self._lock = threading.Lock()
+
+    def should_hold(self, path: str, retry_num: str | None) -> bool:
+        # Only first deliveries of events: Slack retries those, not commands or clicks.
+        if not path.endswith("/slack/event") or retry_num:
+            return False
+        with self._lock:
+            hold = self._random.random() < self.rate
+            self.held += int(hold)
+            return hold
+
+    def record(self, record: AckRecord) -> None:
+        with self._lock:
+            self.answers.append(record)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], upstream: str, plan: Any) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        parts = urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or 80
+        self.plan = plan
+
+
+class _Forwarding(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        raise NotImplementedError
+
+    def _read(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _forward(self, body: bytes, timeout: float = 30) -> tuple[int, Headers, bytes]:
+        connection = http.client.HTTPConnection(
+            self.server.upstream_host, self.server.upstream_port, timeout=timeout
+        )
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+            connection.request(self.command, self.path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def _reply(self, status: int, headers: Headers, body: bytes) -> None:
+        with contextlib.suppress(OSError):
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in HOP_HEADERS:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class _WebApiFaults(_Forwarding):
+    """Response → Slack's Web API, with the plan's faults."""
+
+    server: _Server
+
+    def _handle(self) -> None:
+        plan: FaultPlan = self.server.plan
+        body = self._read()
+        method = urlsplit(self.path).path.rstrip("/").rsplit("/", 1)[-1]
+        kind = plan.draw(method)
+        if kind == "rate_limited":
+            payload = b'{"ok": false, "error": "ratelimited"}'
+            wait = str(plan.retry_after())
+            return self._reply(429, [("Retry-After", wait), ("Content-Type", JSON)], payload)
+        if kind == "server_error":
+            status = plan.server_status()
+            return self._reply(status, [("Content-Type", "text/html")], b"<html>oops</html>")
+        if kind == "refused":
+            return self._drop()
+        status, headers, answer = self._forward(body)
+        if kind == "lost_answer":
+            return self._drop()
+        if kind == "slow_answer":
+            time.sleep(plan.slow_answer_seconds)
+        self._reply(status, headers, answer)
+
+
+class _SlowAcks(_Forwarding):
+    """Slack → Response: some events held back past 3 s; every answer timed."""
+
+    server: _Server
+
+    def _handle(self) -> None:
+        plan: AckPlan = self.server.plan
+        body = self._read()
+        retry_num = self.headers.get("X-Slack-Retry-Num")
+        if plan.should_hold(self.path, retry_num):
+            time.sleep(plan.hold_seconds)
+        started = time.monotonic()
+        try:
+            status, headers, answer = self._forward(body)
+        except OSError:
+            plan.record(AckRecord(self.path, 0, time.monotonic() - started, retry_num))
+            return self._drop()
+        plan.record(AckRecord(self.path, status, time.monotonic() - started, retry_num))
+        self._reply(status, headers, answer)
+
+
+class Proxy:
+    """A running proxy: ``url`` to send to, ``stop()`` when done."""
+
+    def __init__(self, handler: type[_Forwarding], upstream: str, plan: Any) -> None:
+        self._server = _Server(handler, upstream, plan)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def web_api_proxy(slack_url: str, plan: FaultPlan) -> Proxy:
+    """Faults between Response and ``slack_url`` (the sandbox)."""
+    return Proxy(_WebApiFaults, slack_url, plan)
+
+
+def delivery_proxy(response_url: str, plan: AckPlan) -> Proxy:
+    """Held-back events between Slack (the sandbox) and ``response_url``."""
+    return Proxy(_SlowAcks, response_url, plan)

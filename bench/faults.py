@@ -1,0 +1,730 @@
+"""The fault drill: many incidents run through Response while Slack misbehaves, then a count, from
+Slack's own record, of what was posted twice and what was lost.
+
+    python -m bench.faults --incidents 20 --fault-rate 0.3 --seed 7      (make faults)
+
+It starts Response the production way (gunicorn, the job worker, PostgreSQL), the Slack sandbox,
+and between them the proxies of ``bench/fault_proxy.py``: a seeded share of Web API calls get a
+429, a 5xx, a refused or dropped connection, or an answer that comes after the client gave up
+(though Slack carried the call out); some events are held back past Slack's 3 s so that Slack
+delivers them again. Meanwhile the worker is killed with SIGKILL and restarted, and every database
+connection is terminated once.
+
+Each incident is run as people would: ``/incident``, the form, Create comms channel, five
+``@incident`` commands, a pinned message, ``@incident close``; a person whose modal did not open
+or whose click failed tries again. Reminders are made due by moving the channel's creation back
+an hour, and the cron endpoint is called every two seconds.
+
+Then, counted in the sandbox: one headline per declared incident, one comms channel each, one
+reply per command, one post per reminder the ledger says was sent, one closing notice and one DM.
+The report is printed and written to ``bench/results/faults-<UTC timestamp>.json``; the exit
+status is 1 when anything was duplicated or lost, or a request from Slack was answered late or
+with a 5xx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.fault_proxy import AckPlan, FaultPlan, delivery_proxy, web_api_proxy
+from bench.run import HOST, RESULTS, ROOT, Stack, free_port, production_env, wait_healthy
+from tests.e2e.sandbox_stack import SandboxClient
+
+JsonDict = dict[str, Any]
+
+LEAD = "U0BOB"
+# One reporter per incident run at once: a person has one modal open at a time.
+REPORTERS = ("U0ALICE", "U0CAROL", "U0DAVE")
+CREATE_COMMS_CHANNEL = "create-comms-channel-button"
+ACK_LIMIT_SECONDS = 3.0
+# How long one step may take under faults: a job's retries back off 2, 4, 8 … seconds.
+STEP_SECONDS = 90
+# A person tries a failed command or click again this many times.
+USER_ATTEMPTS = 6
+
+
+@dataclass
+class Options:
+    incidents: int = 20
+    fault_rate: float = 0.3
+    event_hold_rate: float = 0.1
+    seed: int = 7
+    parallel: int = 3
+    kill_worker: bool = True
+    terminate_connections: bool = True
+    database_url: str | None = None
+    settle_seconds: float = 240
+
+
+@dataclass
+class IncidentRun:
+    """What one scripted incident did, and what Response should therefore have posted."""
+
+    number: int
+    title: str
+    reporter: str = REPORTERS[0]
+    incident_id: int | None = None
+    channel_requested: bool = False
+    commands: list[tuple[str, str]] = field(default_factory=list)  # (command, expected reply)
+    pinned_ts: str | None = None
+    closed: bool = False
+    user_retries: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Report:
+    options: JsonDict
+    incidents_declared: int
+    faults_injected: JsonDict
+    web_api_calls: int
+    events_held_back: int
+    slack_redeliveries: int
+    job_retries: int
+    user_retries: int
+    worker_kills: int
+    connections_terminated: int
+    duplicates: list[str]
+    losses: list[str]
+    slow_or_failed_answers: list[str]
+    slowest_answer_ms: float
+    scenario_errors: list[str]
+    seconds: float
+    machine: JsonDict
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.duplicates or self.losses or self.slow_or_failed_answers or self.scenario_errors
+        )
+
+
+# --- The stack -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DrillStack:
+    stack: Stack
+    sandbox: SandboxClient
+    database_url: str
+    faults: FaultPlan
+    acks: AckPlan
+    proxies: list[Any]
+    cron_token: str
+    worker_generation: int = 1
+
+    def restart_worker(self) -> None:
+        self.worker_generation += 1
+        start_worker(self.stack, self.worker_generation)
+
+    def stop(self) -> None:
+        self.stack.stop()
+        for proxy in self.proxies:
+            proxy.stop()
+
+
+def start_worker(stack: Stack, generation: int) -> None:
+    stack.start(f"worker-{generation}", [sys.executable, "manage.py", "procrastinate", "worker"])
+
+
+def worker_process(stack: Stack) -> subprocess.Popen[bytes]:
+    name = max((n for n in stack.processes if n.startswith("worker-")), key=_generation)
+    return stack.processes[name]
+
+
+def _generation(name: str) -> int:
+    return int(name.rsplit("-", 1)[1])
+
+
+def start(options: Options, workdir: Path) -> DrillStack:
+    database_url = options.database_url or _embedded_database(workdir)
+    secret = secrets.token_urlsafe(32)
+    port, sandbox_port = free_port(), free_port()
+    faults = FaultPlan(rate=options.fault_rate, seed=options.seed)
+    acks = AckPlan(rate=options.event_hold_rate, seed=options.seed)
+    to_slack = web_api_proxy(f"http://{HOST}:{sandbox_port}", faults)
+    to_response = delivery_proxy(f"http://{HOST}:{port}", acks)
+    env = production_env(database_url, port, f"{to_slack.url}/api/", secret)
+    # A slow answer (3 s) outlasts the client; jobs must not wait the default 10 s for it.
+    env.update(SLACK_API_TIMEOUT="2", SANDBOX_PORT=str(sandbox_port), SANDBOX_HOST=HOST)
+    # A job left "doing" by a worker that lost its connection is run again after a minute, not
+    # five: the drill cuts every connection and waits for everything to finish.
+    env.update(JOB_STUCK_AFTER_SECONDS="60")
+    env.update(SANDBOX_RESPONSE_URL=to_response.url, SLACK_SIGNING_SECRET=secret)
+    stack = Stack(workdir, env, port)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    stack.start("sandbox", [sys.executable, "-m", "sandbox"])
+    stack.start(
+        "web",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "response.wsgi:application",
+            f"--bind={HOST}:{port}",
+            "--workers=3",
+            "--access-logfile=-",
+        ],
+    )
+    start_worker(stack, 1)
+    wait_healthy(stack)
+    sandbox = SandboxClient(f"http://{HOST}:{sandbox_port}")
+    _wait(lambda: _answers(sandbox), "the sandbox to answer", 30)
+    return DrillStack(
+        stack, sandbox, database_url, faults, acks, [to_slack, to_response], env["CRON_TOKEN"]
+    )
+
+
+def _embedded_database(workdir: Path) -> str:
+    from response.embedded_db import embedded_database_url
+
+    return embedded_database_url(workdir)
+
+
+def _answers(sandbox: SandboxClient) -> bool:
+    with contextlib.suppress(OSError, AssertionError):
+        return bool(sandbox.state())
+    return False
+
+
+# --- Database access (the drill's own connection) -------------------------------------------------
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self._url = url
+        self._psycopg = psycopg
+        self._connect()
+        self._lock = threading.Lock()
+
+    def _connect(self) -> None:
+        self.connection = self._psycopg.connect(self._url, autocommit=True)
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self.connection.execute(sql, params).fetchall()
+            except self._psycopg.OperationalError:
+                # Terminated with everyone else's: connect again, as Response has to.
+                self._connect()
+                return self.connection.execute(sql, params).fetchall()
+
+    def value(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        found = self.rows(sql, params)
+        return found[0][0] if found else None
+
+    def terminate_other_connections(self) -> int:
+        return len(
+            self.rows(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+
+
+# --- One incident, as people run it --------------------------------------------------------------
+
+
+class Scenario:
+    def __init__(self, drill: DrillStack, db: Database, seed: int) -> None:
+        self.drill = drill
+        self.slack = drill.sandbox
+        self.db = db
+        self.seed = seed
+
+    def run(self, run: IncidentRun) -> None:
+        try:
+            self._declare(run)
+            headline = self._headline(run)
+            self._open_channel(run, headline)
+            channel = self._channel(run)
+            self._make_reminders_due(run)
+            self._commands(run, channel)
+            self._pin(run, channel)
+            self._close(run, channel)
+        except (AssertionError, OSError) as error:
+            run.error = f"incident {run.number}: {error}"
+
+    def _declare(self, run: IncidentRun) -> None:
+        for attempt in range(USER_ATTEMPTS):
+            run.user_retries += int(attempt > 0)
+            self.slack.command(run.reporter, "#incidents", run.title.lower())
+            try:
+                views = self.slack.wait_for(lambda: self.slack.views(run.reporter), timeout=8)
+            except AssertionError:
+                continue  # the modal did not open; Response said why; try again
+            view = views[-1]
+            values = _report_values(view["view"], run.title)
+            answer = self.slack.submit(run.reporter, view["id"], values)
+            if answer.get("closed") and not answer.get("errors"):
+                break
+            raise AssertionError(f"the form was refused: {answer}")
+        else:
+            raise AssertionError("the report modal never opened")
+        run.incident_id = int(
+            self.db.value("SELECT id FROM core_incident WHERE title = %s", (run.title,))
+        )
+
+    def _headline(self, run: IncidentRun) -> JsonDict:
+        return self.slack.wait_for(
+            lambda: next(iter(headlines(self.slack, run.title)), None),
+            timeout=STEP_SECONDS,
+            message=f"the headline of {run.title}",
+        )
+
+    def _open_channel(self, run: IncidentRun, headline: JsonDict) -> None:
+        run.channel_requested = True
+        for attempt in range(USER_ATTEMPTS):
+            run.user_retries += int(attempt > 0)
+            answer = self.slack.click(
+                run.reporter,
+                CREATE_COMMS_CHANNEL,
+                channel="#incidents",
+                message_ts=headline["ts"],
+            )
+            if answer.get("status") == 200:
+                return
+        raise AssertionError("Create comms channel never went through")
+
+    def _channel(self, run: IncidentRun) -> str:
+        """The comms channel, once the reporter has been invited into it."""
+        prefix = f"inc-{run.incident_id}-"
+        found = self.slack.wait_for(
+            lambda: [
+                c
+                for c in self.slack.channels()
+                if c["name"].startswith(prefix) and run.reporter in c["members"]
+            ],
+            timeout=STEP_SECONDS,
+            message=f"the channel of incident {run.incident_id} with its people",
+        )
+        return str(found[0]["id"])
+
+    def _make_reminders_due(self, run: IncidentRun) -> None:
+        # The channel was opened an hour ago, as far as reminders can tell.
+        _wait(
+            lambda: self.db.value(
+                "SELECT 1 FROM slack_commschannel WHERE incident_id = %s", (run.incident_id,)
+            ),
+            "the comms channel row",
+            STEP_SECONDS,
+        )
+        self.db.rows(
+            "UPDATE slack_commschannel SET created_at = created_at - interval '1 hour' "
+            "WHERE incident_id = %s RETURNING 1",
+            (run.incident_id,),
+        )
+        # Let a few sweeps find the reminders due before the commands answer them.
+        time.sleep(4)
+
+    def _commands(self, run: IncidentRun, channel: str) -> None:
+        n = run.number
+        run.commands = [
+            (f"lead <@{LEAD}>", f"<@{LEAD}> is now leading this incident."),
+            ("severity major", "Severity is now"),
+            (f"summary Drill {n}: card payments fail", f"Drill {n}: card payments fail"),
+            (f"impact Drill {n}: a third of checkouts", f"Drill {n}: a third of checkouts"),
+            (f"action Drill {n}: add an alert", f"Follow-up logged: Drill {n}: add an alert"),
+        ]
+        for command, _ in run.commands:
+            self.slack.message(run.reporter, channel, f"@incident {command}")
+
+    def _pin(self, run: IncidentRun, channel: str) -> None:
+        text = f"Drill {run.number}: rolled back the deploy"
+        ts = self.slack.message(run.reporter, channel, text)
+        self.slack.pin(run.reporter, channel, ts)
+        run.pinned_ts = ts
+
+    def _close(self, run: IncidentRun, channel: str) -> None:
+        # After the replies: closing first would refuse the commands still queued.
+        for _, reply in run.commands:
+            self.slack.wait_for(
+                lambda reply=reply: _bot_messages_saying(self.slack, channel, reply),
+                timeout=STEP_SECONDS,
+                message=f"the reply {reply!r}",
+            )
+        self.slack.message(run.reporter, channel, "@incident close")
+        run.closed = True
+
+
+def _report_values(view: JsonDict, title: str) -> JsonDict:
+    """The report modal filled in as a person would: a live incident, no lead yet."""
+    kind = next(b for b in view["blocks"] if b.get("block_id") == "report_kind")
+    live = next(o for o in kind["element"]["options"] if o["value"] == "live")
+    return {
+        "title": {"title": {"type": "plain_text_input", "value": title}},
+        "report_kind": {"report_kind": {"type": "radio_buttons", "selected_option": live}},
+        "summary": {"summary": {"type": "plain_text_input", "value": "Found by the fault drill"}},
+        "impact": {"impact": {"type": "plain_text_input", "value": None}},
+        "lead": {"lead": {"type": "users_select", "selected_user": None}},
+        "severity": {"severity": {"type": "static_select", "selected_option": None}},
+    }
+
+
+def headlines(slack: SandboxClient, title: str) -> list[JsonDict]:
+    return [
+        m
+        for m in _bot_messages(slack, "#incidents")
+        if f"*{title}*" in json.dumps(m.get("blocks") or [], ensure_ascii=False)
+    ]
+
+
+def _bot_messages(slack: SandboxClient, channel: str) -> list[JsonDict]:
+    return [m for m in slack.messages(channel) if m.get("bot_id") and not m.get("ephemeral")]
+
+
+def _bot_messages_saying(slack: SandboxClient, channel: str, needle: str) -> list[JsonDict]:
+    return [m for m in _bot_messages(slack, channel) if needle in _shown(m)]
+
+
+def _shown(message: JsonDict) -> str:
+    return (message.get("text") or "") + json.dumps(message.get("blocks") or [], ensure_ascii=False)
+
+
+# --- Chaos and cron ------------------------------------------------------------------------------
+
+
+@dataclass
+class Chaos:
+    worker_kills: int = 0
+    connections_terminated: int = 0
+    cron_failures: list[str] = field(default_factory=list)
+
+
+def cron(drill: DrillStack, chaos: Chaos, stop: threading.Event) -> None:
+    while not stop.wait(2):
+        connection = http.client.HTTPConnection(HOST, drill.stack.port, timeout=10)
+        try:
+            connection.request(
+                "POST",
+                "/slack/cron_minute",
+                headers={"Authorization": f"Bearer {drill.cron_token}"},
+            )
+            status = connection.getresponse().status
+            if status >= 500:
+                chaos.cron_failures.append(f"cron answered {status}")
+        except OSError as error:
+            chaos.cron_failures.append(f"cron: {error}")
+        finally:
+            connection.close()
+
+
+def havoc(
+    drill: DrillStack, db: Database, options: Options, runs: list[IncidentRun], chaos: Chaos
+) -> None:
+    """Kill the worker once a third of the incidents are declared; cut every database connection
+    once a third are done (by then the restarted worker has connected again)."""
+    third = max(1, options.incidents // 3)
+    if options.kill_worker:
+        _wait(lambda: sum(r.incident_id is not None for r in runs) >= third, "declarations", 900)
+        process = worker_process(drill.stack)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        chaos.worker_kills += 1
+        say("  killed the worker (SIGKILL); restarting it")
+        time.sleep(1)
+        drill.restart_worker()
+    if options.terminate_connections:
+        _wait(lambda: sum(r.closed or bool(r.error) for r in runs) >= third, "closings", 900)
+        chaos.connections_terminated += db.terminate_other_connections()
+        say(f"  terminated {chaos.connections_terminated} database connections")
+
+
+# --- Settling and counting ------------------------------------------------------------------------
+
+
+def settle(drill: DrillStack, db: Database, seconds: float) -> None:
+    """Until no job is due or running for 5 s: requeued jobs of the killed worker included."""
+    deadline = time.monotonic() + seconds
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        busy = db.value(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing' OR (status = 'todo' "
+            "AND task_name NOT LIKE 'slack.prune%%' AND task_name <> 'slack.requeue_stalled_jobs')"
+        )
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 5:
+            return
+        time.sleep(0.5)
+    pending = db.rows(
+        "SELECT id, task_name, status, attempts, scheduled_at FROM procrastinate_jobs "
+        "WHERE status IN ('todo', 'doing') ORDER BY id"
+    )
+    listed = "\n".join(f"  {row}" for row in pending)
+    raise AssertionError(f"jobs still pending after {seconds:g} s:\n{listed}")
+
+
+def count(drill: DrillStack, db: Database, runs: list[IncidentRun]) -> tuple[list[str], list[str]]:
+    """(duplicates, losses) as Slack shows them."""
+    slack = drill.sandbox
+    duplicates: list[str] = []
+    losses: list[str] = []
+
+    def expect_once(what: str, found: int) -> None:
+        if found > 1:
+            duplicates.append(f"{what}: {found} times")
+        elif found == 0:
+            losses.append(f"{what}: missing")
+
+    channels = slack.channels()
+    for run in runs:
+        if run.incident_id is None:
+            continue
+        label = f"incident {run.incident_id}"
+        exists = db.value("SELECT count(*) FROM core_incident WHERE id = %s", (run.incident_id,))
+        if not exists:
+            losses.append(f"{label}: not in the database")
+        expect_once(f"{label} headline", len(headlines(slack, run.title)))
+        prefix = f"inc-{run.incident_id}-"
+        mine = [c for c in channels if c["name"].startswith(prefix)]
+        if run.channel_requested:
+            expect_once(f"{label} comms channel", len(mine))
+        if not mine:
+            continue
+        channel = str(mine[0]["id"])
+        said = _bot_messages(slack, channel)
+        expect_once(f"{label} bookmark", len(mine[0].get("bookmarks") or []))
+        expect_once(
+            f"{label} welcome",
+            sum("Welcome to the channel of incident" in _shown(m) for m in said),
+        )
+        for command, reply in run.commands:
+            expect_once(f"{label} reply to {command!r}", sum(reply in _shown(m) for m in said))
+        if run.closed:
+            expect_once(f"{label} closing notice", sum("was closed" in _shown(m) for m in said))
+            expect_once(f"{label} DM to the lead", _dms_about(slack, channels, run))
+        for key, prefix_text, sent in _reminders(db, run.incident_id):
+            posted = sum(_shown(m).startswith(prefix_text) for m in said)
+            if posted != sent:
+                what = f"{label} reminder {key}: ledger says {sent}, channel shows {posted}"
+                (duplicates if posted > sent else losses).append(what)
+        if run.pinned_ts:
+            pinned = db.value(
+                "SELECT count(*) FROM core_timelineevent WHERE incident_id = %s "
+                "AND source_ref LIKE %s",
+                (run.incident_id, f"%{run.pinned_ts}%"),
+            )
+            expect_once(f"{label} pinned message on the timeline", int(pinned or 0))
+    return duplicates, losses
+
+
+def _dms_about(slack: SandboxClient, channels: list[JsonDict], run: IncidentRun) -> int:
+    """The bot's messages to the lead, in their DM, about this incident being closed."""
+    needle = f"Incident {run.incident_id}, *"
+    return sum(
+        needle in _shown(m)
+        for c in channels
+        if c.get("is_im") and LEAD in (c.get("members") or [])
+        for m in _bot_messages(slack, str(c["id"]))
+    )
+
+
+REMINDER_TEXTS = {
+    "slack.handlers.reminders.remind_no_lead": ":bust_in_silhouette: This incident has no lead",
+    "slack.handlers.reminders.remind_no_severity": ":cloud: This incident has no severity",
+}
+
+
+def _reminders(db: Database, incident_id: int) -> Iterator[tuple[str, str, int]]:
+    for key, sent in db.rows(
+        "SELECT key, times_sent FROM slack_notification WHERE incident_id = %s", (incident_id,)
+    ):
+        if key in REMINDER_TEXTS:
+            yield key, REMINDER_TEXTS[key], int(sent)
+
+
+def slow_answers(drill: DrillStack, chaos: Chaos) -> tuple[list[str], float]:
+    problems = [
+        f"{a.path} answered {a.status} after {a.seconds * 1000:.0f} ms"
+        for a in drill.acks.answers
+        if a.status == 0 or a.status >= 500 or a.seconds > ACK_LIMIT_SECONDS
+    ]
+    slowest = max((a.seconds for a in drill.acks.answers), default=0.0)
+    return problems + chaos.cron_failures, slowest * 1000
+
+
+# --- The drill ----------------------------------------------------------------------------------
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def drill(options: Options, workdir: Path) -> Report:
+    started = time.monotonic()
+    say(f"Starting PostgreSQL, Response, its worker and the Slack sandbox in {workdir} ...")
+    stack = start(options, workdir)
+    try:
+        db = Database(stack.database_url)
+        runs = [
+            IncidentRun(number=n, title=f"Drill {options.seed}-{n} checkout errors")
+            for n in range(1, options.incidents + 1)
+        ]
+        chaos = Chaos()
+        stop_cron = threading.Event()
+        threads = [threading.Thread(target=cron, args=(stack, chaos, stop_cron), daemon=True)]
+
+        havoc_thread = threading.Thread(
+            target=havoc, args=(stack, db, options, runs, chaos), daemon=True
+        )
+        threads.append(havoc_thread)
+        for thread in threads:
+            thread.start()
+        say(f"Running {len(runs)} incidents, {options.parallel} at a time ...")
+        _run_all(Scenario(stack, db, options.seed), runs, options.parallel)
+        havoc_thread.join(timeout=5)
+        say("Waiting for the last jobs (retries back off; a dead worker's jobs are requeued) ...")
+        settle(stack, db, options.settle_seconds)
+        stop_cron.set()
+        duplicates, losses = count(stack, db, runs)
+        problems, slowest = slow_answers(stack, chaos)
+        retries = int(db.value("SELECT count(*) FROM slack_failedattempt") or 0)
+        return Report(
+            options=asdict(options) | {"database_url": None},
+            incidents_declared=sum(r.incident_id is not None for r in runs),
+            faults_injected={k: v for k, v in stack.faults.injected.items() if ":" not in k},
+            web_api_calls=stack.faults.calls,
+            events_held_back=stack.acks.held,
+            slack_redeliveries=sum(1 for a in stack.acks.answers if a.retry_num),
+            job_retries=retries,
+            user_retries=sum(r.user_retries for r in runs),
+            worker_kills=chaos.worker_kills,
+            connections_terminated=chaos.connections_terminated,
+            duplicates=duplicates,
+            losses=losses,
+            slow_or_failed_answers=problems,
+            slowest_answer_ms=round(slowest, 1),
+            scenario_errors=[r.error for r in runs if r.error],
+            seconds=round(time.monotonic() - started, 1),
+            machine={"cpus": os.cpu_count(), "platform": platform.platform()},
+        )
+    finally:
+        stack.stop()
+
+
+def _run_all(scenario: Scenario, runs: list[IncidentRun], parallel: int) -> None:
+    pending = list(runs)
+    lock = threading.Lock()
+
+    def work(reporter: str) -> None:
+        while True:
+            with lock:
+                if not pending:
+                    return
+                run = pending.pop(0)
+            run.reporter = reporter
+            scenario.run(run)
+            say(f"  incident {run.number}/{len(runs)}: {run.error or 'done'}")
+
+    workers = [
+        threading.Thread(target=work, args=(REPORTERS[n],))
+        for n in range(min(parallel, len(REPORTERS)))
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def _wait(check: Callable[[], Any], what: str, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def print_report(report: Report) -> None:
+    lines = [
+        "",
+        f"Fault drill: {report.incidents_declared} incidents in {report.seconds:g} s",
+        f"  Web API calls {report.web_api_calls}, faults injected "
+        f"{sum(report.faults_injected.values())}: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(report.faults_injected.items())),
+        f"  events held back {report.events_held_back}, redelivered by Slack "
+        f"{report.slack_redeliveries}",
+        f"  job retries {report.job_retries}, people trying again {report.user_retries}",
+        f"  worker killed {report.worker_kills}, database connections terminated "
+        f"{report.connections_terminated}",
+        f"  slowest answer to Slack {report.slowest_answer_ms:g} ms",
+        f"  duplicates {len(report.duplicates)}, losses {len(report.losses)}, late or failed "
+        f"answers {len(report.slow_or_failed_answers)}, scenario errors "
+        f"{len(report.scenario_errors)}",
+    ]
+    for title, items in (
+        ("Duplicates", report.duplicates),
+        ("Losses", report.losses),
+        ("Late or failed answers", report.slow_or_failed_answers),
+        ("Scenario errors", report.scenario_errors),
+    ):
+        lines += [f"{title}:", *(f"  - {item}" for item in items)] if items else []
+    print("\n".join(lines), flush=True)
+
+
+def save(report: Report) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"faults-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(asdict(report) | {"clean": report.clean}, indent=2) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    summary = __doc__.split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m bench.faults", description=summary)
+    parser.add_argument("--incidents", type=int, default=20, help="incidents to run (20)")
+    parser.add_argument("--fault-rate", type=float, default=0.3, help="share of calls (0.3)")
+    parser.add_argument("--event-hold-rate", type=float, default=0.1, help="events held 3.3 s")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
+    parser.add_argument("--parallel", type=int, default=3, help="incidents run at once (3)")
+    args = parser.parse_args(argv)
+    options = Options(
+        incidents=args.incidents,
+        fault_rate=args.fault_rate,
+        event_hold_rate=args.event_hold_rate,
+        seed=args.seed,
+        parallel=args.parallel,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="response-faults-"))
+    try:
+        report = drill(options, workdir)
+    except (AssertionError, RuntimeError, subprocess.CalledProcessError) as error:
+        print(f"\nthe drill could not run: {error}\nLogs are kept in {workdir}", file=sys.stderr)
+        return 2
+    shutil.rmtree(workdir, ignore_errors=True)
+    print_report(report)
+    print(f"Written to {save(report).relative_to(ROOT)}")
+    return 0 if report.clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
