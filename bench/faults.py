@@ -38,14 +38,23 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.fault_proxy import AckPlan, FaultPlan, delivery_proxy, web_api_proxy
-from bench.run import HOST, RESULTS, ROOT, Stack, free_port, production_env, wait_healthy
+from bench.run import (
+    HOST,
+    RESULTS,
+    ROOT,
+    Stack,
+    free_port,
+    production_env,
+    wait_for,
+    wait_healthy,
+)
 from tests.e2e.sandbox_stack import SandboxClient
 
 JsonDict = dict[str, Any]
@@ -192,7 +201,7 @@ def start(options: Options, workdir: Path) -> DrillStack:
     start_worker(stack, 1)
     wait_healthy(stack)
     sandbox = SandboxClient(f"http://{HOST}:{sandbox_port}")
-    _wait(lambda: _answers(sandbox), "the sandbox to answer", 30)
+    wait_for(lambda: _answers(sandbox), "the sandbox to answer", 30)
     return DrillStack(
         stack, sandbox, database_url, faults, acks, [to_slack, to_response], env["CRON_TOKEN"]
     )
@@ -267,7 +276,7 @@ class Scenario:
             self._commands(run, channel)
             self._pin(run, channel)
             self._close(run, channel)
-        except (AssertionError, OSError) as error:
+        except (AssertionError, RuntimeError, OSError) as error:
             run.error = f"incident {run.number}: {error}"
 
     def _declare(self, run: IncidentRun) -> None:
@@ -327,7 +336,7 @@ class Scenario:
 
     def _make_reminders_due(self, run: IncidentRun) -> None:
         # The channel was opened an hour ago, as far as reminders can tell.
-        _wait(
+        wait_for(
             lambda: self.db.value(
                 "SELECT 1 FROM slack_commschannel WHERE incident_id = %s", (run.incident_id,)
             ),
@@ -441,7 +450,7 @@ def havoc(
     once a third are done (by then the restarted worker has connected again)."""
     third = max(1, options.incidents // 3)
     if options.kill_worker:
-        _wait(lambda: sum(r.incident_id is not None for r in runs) >= third, "declarations", 900)
+        wait_for(lambda: sum(r.incident_id is not None for r in runs) >= third, "declarations", 900)
         process = worker_process(drill.stack)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -450,7 +459,7 @@ def havoc(
         time.sleep(1)
         drill.restart_worker()
     if options.terminate_connections:
-        _wait(lambda: sum(r.closed or bool(r.error) for r in runs) >= third, "closings", 900)
+        wait_for(lambda: sum(r.closed or bool(r.error) for r in runs) >= third, "closings", 900)
         chaos.connections_terminated += db.terminate_other_connections()
         say(f"  terminated {chaos.connections_terminated} database connections")
 
@@ -652,16 +661,6 @@ def _run_all(scenario: Scenario, runs: list[IncidentRun], parallel: int) -> None
         worker.start()
     for worker in workers:
         worker.join()
-
-
-def _wait(check: Callable[[], Any], what: str, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def print_report(report: Report) -> None:

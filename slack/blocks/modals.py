@@ -117,9 +117,10 @@ def _modal(
     }
 
 
-def _input(
+def input_block(
     action_id: str, label: str, element: Block, *, optional: bool = False, hint: str = ""
 ) -> Block:
+    """An input block whose block id is its element's action id (how the forms read values)."""
     block: Block = {
         "type": "input",
         "block_id": action_id,
@@ -152,13 +153,13 @@ def _title_input(title: str) -> Block:
         multiline=False,
         max_length=TITLE_MAX_LENGTH,
     )
-    return _input(ids.TITLE_INPUT, "Title", element)
+    return input_block(ids.TITLE_INPUT, "Title", element)
 
 
 def _report_kind_input() -> Block:
     options = [_option(text, value) for value, text in REPORT_KIND_LABELS.items()]
     element = {"type": "radio_buttons", "options": options, "initial_option": options[0]}
-    return _input(ids.REPORT_KIND_INPUT, "Is this a live incident?", element)
+    return input_block(ids.REPORT_KIND_INPUT, "Is this a live incident?", element)
 
 
 def _detail_inputs(
@@ -177,16 +178,16 @@ def _detail_inputs(
         max_length=TEXT_INPUT_LIMIT,
     )
     return [
-        _input(ids.SUMMARY_INPUT, "Summary", summary_element, optional=True),
-        _input(
+        input_block(ids.SUMMARY_INPUT, "Summary", summary_element, optional=True),
+        input_block(
             ids.IMPACT_INPUT,
             "Impact",
             impact_element,
             optional=True,
             hint="Think about affected people, systems and processes.",
         ),
-        _input(ids.LEAD_INPUT, "Lead", _lead_element(lead_id), optional=True),
-        _input(ids.SEVERITY_INPUT, "Severity", _severity_element(severity), optional=True),
+        input_block(ids.LEAD_INPUT, "Lead", _lead_element(lead_id), optional=True),
+        input_block(ids.SEVERITY_INPUT, "Severity", _severity_element(severity), optional=True),
     ]
 
 

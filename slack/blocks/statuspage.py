@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from slack.blocks import Block, escape, mrkdwn, plain
+from slack.blocks.modals import input_block
 
 OPEN_BUTTON = "statuspage-open-button"
 MODAL = "statuspage-modal"
@@ -104,19 +105,19 @@ def form_modal(
 ) -> dict[str, Any]:
     """The form: name, status, message, impact, and ``components`` as (id, name, status)."""
     blocks: list[Block] = [
-        _input(NAME_INPUT, "Incident name", _text(name[:NAME_MAX_LENGTH], NAME_MAX_LENGTH)),
-        _input(STATUS_INPUT, "Status", _select(STATUSES, status)),
-        _input(
+        input_block(NAME_INPUT, "Incident name", _text(name[:NAME_MAX_LENGTH], NAME_MAX_LENGTH)),
+        input_block(STATUS_INPUT, "Status", _select(STATUSES, status)),
+        input_block(
             MESSAGE_INPUT,
             "Message",
             _text("", MESSAGE_MAX_LENGTH, multiline=True, placeholder="What are people seeing?"),
             optional=not creating,
             hint="Shown on the status page as this update.",
         ),
-        _input(IMPACT_INPUT, "Impact", _select(IMPACTS, impact)),
+        input_block(IMPACT_INPUT, "Impact", _select(IMPACTS, impact)),
     ]
     blocks.extend(
-        _input(
+        input_block(
             component_input(component_id), component_name[:2000], _select(COMPONENT_STATUSES, state)
         )
         for component_id, component_name, state in components[:MAX_COMPONENTS]
@@ -161,21 +162,6 @@ def _modal(incident_id: int, *, blocks: list[Block], channel_id: str = "") -> di
 
 def _link(shortlink: str) -> str:
     return f" (<{shortlink}|status page>)" if shortlink else ""
-
-
-def _input(
-    action_id: str, label: str, element: Block, *, optional: bool = False, hint: str = ""
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": action_id,
-        "label": plain(label),
-        "element": {**element, "action_id": action_id},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint)
-    return block
 
 
 def _text(

@@ -4,34 +4,20 @@ A newcomer's whole incident, through the page only: type ``/incident …``, fill
 one inline validation error), see the headline in #incidents, create the comms channel, talk to
 the bot there as two different people, pin a message, close the incident from the headline with
 its confirm dialog. Screenshots of every step go to ``test-artifacts/screenshots/sandbox-*.png``.
-
-Chromium must be installed (``apt-get install chromium``): without it this test fails, it does
-not skip, because CI installs it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from core.models.incident import SEVERITY_EMOJI, Severity
+from tests.e2e.chromium import SCREENSHOTS, launch_chromium
 from tests.e2e.sandbox_stack import SandboxStack, sandbox_stack  # noqa: F401 (the fixture)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Response's work after a click (jobs in the worker, then Slack calls) takes a moment.
 WAIT_MS = 20_000
 
@@ -51,12 +37,8 @@ class Watched:
 
 @pytest.fixture
 def sandbox_page(sandbox_stack: SandboxStack) -> Iterator[Watched]:  # noqa: F811 (the fixture)
-    assert CHROMIUM.exists(), (
-        f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)."
-    )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(
             viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="Europe/London"
         )

@@ -1,8 +1,5 @@
 """The web UI in a real browser: headless Chromium (Debian's) driven by Playwright against a live
 server. Screenshots of every page go to ``test-artifacts/screenshots/``.
-
-Chromium must be installed (``apt-get install chromium``): without it these tests fail, they do
-not skip, because CI installs it.
 """
 
 from __future__ import annotations
@@ -11,7 +8,6 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -22,19 +18,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from core import services
 from core.models import Severity, TimelineEventKind
 from slack.models import CommsChannel, UserStats
+from tests.e2e.chromium import SCREENSHOTS, launch_chromium
 from tests.ui import builders
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 VIEWER_ZONE = "Asia/Tokyo"
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,17 +28,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), (
-        f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)."
-    )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Playwright's sync API keeps an event loop running in this thread; the test's own database
     # calls (fixtures, flushes) run here too, outside that loop's tasks.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            launched = launch_chromium(playwright)
             yield launched
             launched.close()
     finally:

@@ -4,15 +4,8 @@ configuration is read from the database, never cached in a process (SPEC §9).""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from slack.blocks import statuspage as blocks
@@ -21,20 +14,7 @@ from slack.workflows.models import Workflow
 from tests.slack.channel_helpers import COMMS, channel_posts, incident_with_channel, mention
 from tests.slack.workflows.fake_statuspage import PAGE_ID, FakeStatuspage
 from tests.slack.workflows.test_statuspage import API_KEY, click_open
-
-ROOT = Path(__file__).resolve().parents[3]
-# Generous: a cold worker imports Django and the app before it takes its first job.
-PATIENCE_SECONDS = 60
-
-
-def _test_database_url() -> str:
-    """The database this test runs on, for a process started outside pytest."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "postgres", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = quote(db["HOST"] or "localhost", safe="")
-    return f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+from tests.worker_process import start_worker, stop_worker, wait_for
 
 
 @pytest.fixture
@@ -45,45 +25,18 @@ def statuspage():
 
 @pytest.fixture
 def worker(jobs, fake_slack, statuspage, tmp_path):
-    """``manage.py procrastinate worker`` in a process of its own, on the test database.
-
-    ``jobs`` only empties the queue here: the worker below runs the jobs, not the test.
-    """
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "response.settings",
-        "DATABASE_URL": _test_database_url(),
-        "SLACK_API_BASE_URL": fake_slack.base_url,
-        "STATUSPAGE_API_BASE_URL": statuspage.base_url,
-        "PROCRASTINATE_LOG_LEVEL": "INFO",
-    }
+    """A worker in a process of its own. ``jobs`` only empties the queue here: the worker below
+    runs the jobs, not the test."""
     log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "procrastinate", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_worker(
+        log_path,
+        SLACK_API_BASE_URL=fake_slack.base_url,
+        STATUSPAGE_API_BASE_URL=statuspage.base_url,
+    )
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        print(log_path.read_text(errors="replace")[-5000:])  # shown when the test fails
-
-
-def wait_for(what: str, condition, worker: subprocess.Popen) -> None:
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while not condition():
-        assert worker.poll() is None, f"the worker exited ({worker.returncode}) before {what}"
-        assert time.monotonic() < deadline, f"the worker never got to: {what}"
-        time.sleep(0.1)
+        stop_worker(process, log_path)
 
 
 def test_enabling_statuspage_in_the_admin_reaches_a_running_worker(
