@@ -12,10 +12,13 @@ import hmac
 import logging
 from collections.abc import Callable
 
+import psycopg
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from procrastinate.exceptions import ConnectorException
 
 from slack import dispatch, notifications
 from slack.request import MalformedRequest, SlashCommand, parse_event_body, parse_interaction
@@ -40,12 +43,50 @@ def from_slack(view: View) -> View:
             logger.warning("refused an unsigned or stale request to %s", request.path)
             return HttpResponseForbidden("invalid Slack signature")
         try:
-            return view(request)
+            return _once_more_if_the_database_went_away(view, request)
         except MalformedRequest as error:
             logger.warning("malformed request to %s: %s", request.path, error)
             return JsonResponse({"error": str(error)}, status=400)
 
     return verified
+
+
+# Server errors that mean the connection is gone, not that the statement was wrong.
+SERVER_GONE = (
+    psycopg.errors.AdminShutdown,
+    psycopg.errors.CrashShutdown,
+    psycopg.errors.CannotConnectNow,
+)
+
+
+def _once_more_if_the_database_went_away(view: View, request: HttpRequest) -> HttpResponse:
+    """Run the view; if the database connection was lost under it, reconnect and run it again.
+
+    Slack does not retry a command, a click or a submission, so a 500 would be the person's
+    only answer. Running it again is safe: what a request writes is one transaction, rolled
+    back with the connection, and its Slack work is deferred inside that transaction.
+    """
+    try:
+        return view(request)
+    except (DatabaseError, ConnectorException) as error:
+        if not _connection_lost(error):
+            raise
+        logger.warning("database connection lost during %s (%s); trying again", request.path, error)
+        connection.close()
+        return view(request)
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """Whether the driver's own error, wherever it is in the chain, says the connection died."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, SERVER_GONE):
+            return True
+        # No SQLSTATE: the server sent no error at all, the connection itself failed.
+        if isinstance(seen, psycopg.OperationalError) and seen.sqlstate is None:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @from_slack

@@ -6,7 +6,9 @@ import copy
 import json
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import connection
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
@@ -15,6 +17,7 @@ from slack import ids
 from slack.blocks.modals import report_modal
 from slack.models import HeadlinePost
 from tests.helpers import load_fixture, post_form, post_interaction
+from tests.worker_process import database_url
 
 
 def slash_command(text: str) -> dict[str, str]:
@@ -340,3 +343,26 @@ def test_an_edit_with_an_empty_title_is_refused_and_changes_nothing(client, fake
     incident.refresh_from_db()
     assert incident.title == "Payments are failing"
     assert not TimelineEvent.objects.filter(incident=incident).exists()
+
+
+def test_a_submission_that_lost_its_database_connection_is_declared_once(
+    client, fake_slack, transactional_db, monkeypatch
+):
+    declare = services.incident_declare
+    cut = []
+
+    def declare_after_a_cut(**fields):
+        # The first time, the server drops the connection under the request (a failover, say).
+        if not cut:
+            cut.append(connection.connection.info.backend_pid)
+            with psycopg.connect(database_url(), autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", [cut[0]])
+        return declare(**fields)
+
+    monkeypatch.setattr(services, "incident_declare", declare_after_a_cut)
+
+    response = post_interaction(client, submission())
+
+    assert response.status_code == 200
+    assert cut, "the connection was cut"
+    assert Incident.objects.count() == 1
