@@ -43,6 +43,7 @@ from slack.workflows.statuspage_api import (
     incident_create,
     incident_get,
     incident_update,
+    unresolved_incidents,
 )
 
 logger = logging.getLogger(__name__)
@@ -286,7 +287,11 @@ def _apply(
                 )
         fields = _fields(link, submission)
         if link is None:
-            data = incident_create(api_key=account.api_key, page_id=account.page_id, fields=fields)
+            data = _created_earlier(incident, account) or incident_create(
+                api_key=account.api_key,
+                page_id=account.page_id,
+                fields={**fields, "metadata": _marker(incident)},
+            )
         else:
             data = incident_update(
                 api_key=account.api_key,
@@ -324,6 +329,24 @@ def _apply(
         text=_timeline_text(created, link, changes, submission.message),
         author=user_for(user_id),
     )
+    return None
+
+
+def _marker(incident: Incident) -> dict[str, Any]:
+    """Statuspage metadata naming the Response incident a Statuspage incident was made for."""
+    return {"response": {"incident_id": str(incident.pk)}}
+
+
+def _created_earlier(incident: Incident, account: Account) -> dict[str, Any] | None:
+    """The Statuspage incident an earlier attempt created without recording the link.
+
+    Statuspage has no idempotency key, and an attempt can be cut off after Statuspage created
+    the incident: an answer that came too late (the person is told it failed and submits
+    again), a killed worker. So before creating, the marker in the metadata is looked for.
+    """
+    for found in unresolved_incidents(api_key=account.api_key, page_id=account.page_id):
+        if (found.get("metadata") or {}).get("response") == _marker(incident)["response"]:
+            return found
     return None
 
 

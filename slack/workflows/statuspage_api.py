@@ -67,6 +67,12 @@ def incident_create(*, api_key: str, page_id: str, fields: dict[str, Any]) -> di
     )
 
 
+def unresolved_incidents(*, api_key: str, page_id: str) -> list[dict[str, Any]]:
+    """The page's incidents that are not resolved yet."""
+    found = _request("GET", f"pages/{page_id}/incidents/unresolved", api_key=api_key)
+    return [_incident(item) for item in found] if isinstance(found, list) else []
+
+
 def incident_update(
     *, api_key: str, page_id: str, incident_id: str, fields: dict[str, Any]
 ) -> dict[str, Any]:

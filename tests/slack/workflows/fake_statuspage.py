@@ -32,6 +32,10 @@ class Request:
     body: Any
 
 
+# Statuses Statuspage leaves out of an incident's "unresolved" list.
+CLOSED = ("resolved", "postmortem", "completed")
+
+
 class FakeStatuspage:
     def __init__(self) -> None:
         self.requests: list[Request] = []
@@ -76,6 +80,9 @@ class FakeStatuspage:
             return 200, self.components[(page - 1) * per_page : page * per_page]
         if parts[3] == "incidents" and method == "POST" and len(parts) == 4:
             return 201, self._create(body["incident"])
+        if parts[3:] == ["incidents", "unresolved"] and method == "GET":
+            unresolved = [i for i in self.incidents.values() if i["status"] not in CLOSED]
+            return 200, unresolved
         if parts[3] == "incidents" and method == "GET" and len(parts) == 5:
             incident = self.incidents.get(parts[4])
             return (200, incident) if incident else (404, {"error": "Incident not found"})
@@ -98,9 +105,11 @@ class FakeStatuspage:
             "shortlink": f"https://stspg.io/{incident_id[-5:]}",
             "incident_updates": [],
             "components": [],
+            "metadata": fields.get("metadata") or {},
         }
         self.incidents[incident_id] = incident
-        return self._update(incident, {k: v for k, v in fields.items() if k != "name"})
+        first_update = {k: v for k, v in fields.items() if k not in ("name", "metadata")}
+        return self._update(incident, first_update)
 
     def _update(self, incident: dict, fields: dict) -> dict:
         for name in ("name", "status", "impact_override"):

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 
 from core.models import Severity, TimelineEvent
 from slack.blocks import statuspage as blocks
@@ -287,6 +288,8 @@ def test_create_then_update_a_statuspage_incident_with_component_statuses(
             "impact_override": "major",
             "components": {API: "partial_outage", CARD: "degraded_performance"},
             "component_ids": [API, CARD],
+            # Which Response incident it is for: a retry finds it by this, never creates twice.
+            "metadata": {"response": {"incident_id": str(incident.pk)}},
         }
     }
     link = StatuspageIncident.objects.get(incident=incident)
@@ -563,3 +566,25 @@ def _retry_failed_jobs_now(expected: int = 1) -> None:
             "WHERE status = 'todo' AND attempts > 0"
         )
         assert cursor.rowcount == expected
+
+
+def test_a_create_whose_answer_came_too_late_is_found_not_made_twice(
+    client, fake_slack, jobs, enabled, incident, statuspage
+):
+    form = open_form(client, fake_slack, jobs, incident.pk)
+    statuspage.stall(0.01)  # the look for an earlier one: none yet
+    statuspage.stall(3)  # Statuspage creates it; the answer comes after the client gave up
+    with override_settings(STATUSPAGE_API_TIMEOUT=0.5):
+        assert submit_form(client, form, statuspage_message="Looking into it.") is None
+        jobs()
+    assert len(statuspage.incidents) == 1
+    assert not StatuspageIncident.objects.filter(incident=incident).exists()
+
+    # Told it failed, the person submits again.
+    form = open_form(client, fake_slack, jobs, incident.pk)
+    assert submit_form(client, form, statuspage_message="Looking into it.") is None
+    jobs()
+
+    assert len(statuspage.calls("POST")) == 1
+    (statuspage_id,) = statuspage.incidents
+    assert StatuspageIncident.objects.get(incident=incident).statuspage_id == statuspage_id
