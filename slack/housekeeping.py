@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from procrastinate import sql
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
+from procrastinate.exceptions import ConnectorException, UniqueViolation
 
 from slack.jobs import job
 from slack.models import FailedAttempt, ProcessedEvent
@@ -72,14 +74,29 @@ def requeue_stalled_jobs(timestamp: int) -> list[int]:
     stalled.update(_stuck_jobs(settings.JOB_STUCK_AFTER_SECONDS))
     requeued = []
     for job_id, task_name in sorted(stalled.items()):
+        # One at a time, in a transaction each: one that cannot be requeued stops no other.
         try:
-            app.job_manager.retry_job_by_id(job_id=job_id, retry_at=timezone.now())
-        except DatabaseError as error:  # it finished meanwhile: nothing to do
+            with transaction.atomic():
+                app.job_manager.retry_job_by_id(job_id=job_id, retry_at=timezone.now())
+        except UniqueViolation:
+            _supersede(connector, job_id, task_name)
+            continue
+        except (ConnectorException, DatabaseError) as error:  # it finished meanwhile
             logger.info("job %s was not requeued: %s", job_id, error)
             continue
         requeued.append(job_id)
         logger.warning("requeued job %s (%s), left unfinished", job_id, task_name)
     return requeued
+
+
+def _supersede(connector: Any, job_id: int, task_name: str) -> None:
+    """A newer job with the same queueing lock is waiting and will do the same work (a headline
+    update renders the incident as it is then): this one is closed as failed, not run twice."""
+    with transaction.atomic():
+        connector.execute_query(
+            query=sql.queries["finish_job"], job_id=job_id, status="failed", delete_job=False
+        )
+    logger.warning("job %s (%s), left unfinished, is superseded by a newer one", job_id, task_name)
 
 
 def _stuck_jobs(seconds: float) -> dict[int, str]:

@@ -12,6 +12,7 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from slack import housekeeping
+from slack.headline import update_headline
 from slack.outbox import post_in_channel
 from slack.tasks import process_event
 from tests.slack.channel_helpers import channel_posts, incident_with_channel, mention
@@ -157,3 +158,24 @@ def test_an_event_handled_once_is_not_handled_again_when_its_job_runs_again(
         channel_posts(fake_slack).count("*The summary has been updated to:*\nCard payments fail")
         == 1
     )
+
+
+def test_a_stalled_job_superseded_by_a_waiting_one_is_closed_and_the_rest_requeued(jobs):
+    def stalled(job) -> int:
+        job_id = job.defer(incident_id=1)
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = %s", [job_id])
+        return job_id
+
+    headline_update = update_headline.configure(queueing_lock="headline-1")
+    superseded = stalled(headline_update)
+    waiting = headline_update.defer(incident_id=1)  # the same work, queued after it
+    with transaction.atomic():
+        post_in_channel("C0COMMS", "Lead is now Alice")
+    post = ProcrastinateJob.objects.get(task_name="slack.post_message").id
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = %s", [post])
+
+    assert housekeeping.requeue_stalled_jobs(timestamp=int(time.time())) == [post]
+    assert ProcrastinateJob.objects.get(id=superseded).status == "failed"
+    assert ProcrastinateJob.objects.get(id=waiting).status == "todo"
