@@ -110,6 +110,7 @@ class Report:
     job_retries: int
     user_retries: int
     worker_kills: int
+    worker_restarts: int
     connections_terminated: int
     duplicates: list[str]
     losses: list[str]
@@ -421,6 +422,7 @@ def _shown(message: JsonDict) -> str:
 @dataclass
 class Chaos:
     worker_kills: int = 0
+    worker_restarts: int = 0
     connections_terminated: int = 0
     cron_failures: list[str] = field(default_factory=list)
 
@@ -443,6 +445,19 @@ def cron(drill: DrillStack, chaos: Chaos, stop: threading.Event) -> None:
             connection.close()
 
 
+def keep_worker_running(drill: DrillStack, chaos: Chaos, stop: threading.Event) -> None:
+    """Start the worker again whenever it exits, as the compose file's restart policy does. It
+    exits when killed, and by design when it loses the database under its own bookkeeping."""
+    while not stop.wait(0.5):
+        process = worker_process(drill.stack)
+        if process.poll() is None:
+            continue
+        chaos.worker_restarts += 1
+        say(f"  the worker exited ({process.returncode}); starting it again")
+        time.sleep(1)
+        drill.restart_worker()
+
+
 def havoc(
     drill: DrillStack, db: Database, options: Options, runs: list[IncidentRun], chaos: Chaos
 ) -> None:
@@ -453,11 +468,8 @@ def havoc(
         wait_for(lambda: sum(r.incident_id is not None for r in runs) >= third, "declarations", 900)
         process = worker_process(drill.stack)
         process.send_signal(signal.SIGKILL)
-        process.wait()
         chaos.worker_kills += 1
-        say("  killed the worker (SIGKILL); restarting it")
-        time.sleep(1)
-        drill.restart_worker()
+        say("  killed the worker (SIGKILL)")
     if options.terminate_connections:
         wait_for(lambda: sum(r.closed or bool(r.error) for r in runs) >= third, "closings", 900)
         chaos.connections_terminated += db.terminate_other_connections()
@@ -598,8 +610,13 @@ def drill(options: Options, workdir: Path) -> Report:
             for n in range(1, options.incidents + 1)
         ]
         chaos = Chaos()
-        stop_cron = threading.Event()
-        threads = [threading.Thread(target=cron, args=(stack, chaos, stop_cron), daemon=True)]
+        stop_background = threading.Event()
+        threads = [
+            threading.Thread(target=cron, args=(stack, chaos, stop_background), daemon=True),
+            threading.Thread(
+                target=keep_worker_running, args=(stack, chaos, stop_background), daemon=True
+            ),
+        ]
 
         havoc_thread = threading.Thread(
             target=havoc, args=(stack, db, options, runs, chaos), daemon=True
@@ -612,7 +629,7 @@ def drill(options: Options, workdir: Path) -> Report:
         havoc_thread.join(timeout=5)
         say("Waiting for the last jobs (retries back off; a dead worker's jobs are requeued) ...")
         settle(stack, db, options.settle_seconds)
-        stop_cron.set()
+        stop_background.set()
         duplicates, losses = count(stack, db, runs)
         problems, slowest = slow_answers(stack, chaos)
         retries = int(db.value("SELECT count(*) FROM slack_failedattempt") or 0)
@@ -626,6 +643,7 @@ def drill(options: Options, workdir: Path) -> Report:
             job_retries=retries,
             user_retries=sum(r.user_retries for r in runs),
             worker_kills=chaos.worker_kills,
+            worker_restarts=chaos.worker_restarts,
             connections_terminated=chaos.connections_terminated,
             duplicates=duplicates,
             losses=losses,
@@ -673,7 +691,8 @@ def print_report(report: Report) -> None:
         f"  events held back {report.events_held_back}, redelivered by Slack "
         f"{report.slack_redeliveries}",
         f"  job retries {report.job_retries}, people trying again {report.user_retries}",
-        f"  worker killed {report.worker_kills}, database connections terminated "
+        f"  worker killed {report.worker_kills}, restarted {report.worker_restarts}, "
+        f"database connections terminated "
         f"{report.connections_terminated}",
         f"  slowest answer to Slack {report.slowest_answer_ms:g} ms",
         f"  duplicates {len(report.duplicates)}, losses {len(report.losses)}, late or failed "
@@ -713,9 +732,18 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         parallel=args.parallel,
     )
+
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # Stopped from outside, it still stops everything it started (the database last, at exit).
+    signal.signal(signal.SIGTERM, interrupted)
     workdir = Path(tempfile.mkdtemp(prefix="response-faults-"))
     try:
         report = drill(options, workdir)
+    except KeyboardInterrupt:
+        print("\nInterrupted; everything it started is stopped.", file=sys.stderr)
+        return 130
     except (AssertionError, RuntimeError, subprocess.CalledProcessError) as error:
         print(f"\nthe drill could not run: {error}\nLogs are kept in {workdir}", file=sys.stderr)
         return 2
