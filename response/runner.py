@@ -50,7 +50,9 @@ def main() -> int:
     _create_admin_if_asked(manage)
     processes = {
         "web": f"{_quote(manage)} runserver 127.0.0.1:{port} --noreload",
-        "worker": f"{_quote(manage)} procrastinate worker",
+        # Started again if it stops (it does when it loses the database), as compose would.
+        "worker": _quote([sys.executable, "-m", "response.keep_running", *manage])
+        + " procrastinate worker",
         "cron": f"{_quote([sys.executable, '-m', 'response.ticker'])}",
     }
     sandbox = _uses_sandbox()
