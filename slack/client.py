@@ -31,6 +31,7 @@ from slack_sdk.http_retry import (
     RetryState,
 )
 from slack_sdk.web import SlackResponse
+from slack_sdk.webhook import WebhookClient
 
 from slack.errors import (
     AlreadyReacted,
@@ -98,6 +99,8 @@ class SlackClient(Protocol):
     def user_info(self, *, user: str) -> JsonDict: ...
 
     def open_dm(self, *, users: str | list[str]) -> str: ...
+
+    def respond(self, *, response_url: str, text: str) -> None: ...
 
     def iter_conversations(
         self, *, types: str = "public_channel,private_channel"
@@ -296,6 +299,35 @@ class WebSlackClient:
     def open_dm(self, *, users: str | list[str]) -> str:
         data = self._call("conversations.open", users=users)
         return str(data["channel"]["id"])
+
+    def respond(self, *, response_url: str, text: str) -> None:
+        """Answer a command or a click later, through its response URL: only the person sees it.
+
+        Response URLs are Slack's own addresses, given with each request; nothing is retried.
+        """
+        started = time.monotonic()
+        webhook = WebhookClient(
+            response_url,
+            timeout=int(max(1, self.timeout)),
+            proxy=None if _is_loopback(response_url) else self._web.proxy,
+        )
+        try:
+            answer = webhook.send(text=text, response_type="ephemeral", replace_original=False)
+        except CONNECTION_ERRORS as exc:
+            error = SlackConnectionError(
+                self._connection_message("response_url", exc), method="response_url"
+            )
+            self._log("response_url", started, error)
+            raise error from exc
+        if answer.status_code != 200:
+            error = SlackError(
+                code=str(answer.body or f"http_{answer.status_code}")[:100],
+                method="response_url",
+                status_code=answer.status_code,
+            )
+            self._log("response_url", started, error)
+            raise error
+        self._log("response_url", started, None)
 
     def iter_conversations(
         self, *, types: str = "public_channel,private_channel"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
-from slack import plugins, registry
+from slack import after_response, plugins, registry
 from slack.client import reset_caches
 from tests.helpers import run_jobs
 from tests.slack.fake_slack import FakeSlack
@@ -27,6 +27,8 @@ def fake_slack(fake_slack_server: FakeSlack, settings) -> Iterator[FakeSlack]:
     settings.SLACK_TOKEN = "xoxb-test-token"
     reset_caches()
     yield fake_slack_server
+    # Modals open just after a request is answered: let them land in this test, not the next.
+    after_response.wait_idle()
     reset_caches()
     fake_slack_server.reset()
 

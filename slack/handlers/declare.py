@@ -1,8 +1,9 @@
 """Declaring an incident with ``/incident`` and editing it from its headline (SPEC §6.1, 6.2, 6.7).
 
-Opening a modal is the one Slack call made inside a request, because the trigger id it needs
-expires after 3 seconds. Everything the submissions cause in Slack (the headline, the thanks) is
-deferred as jobs in the transaction that records the incident.
+Opening a modal cannot wait for the job queue, because the trigger id it needs expires after
+3 seconds: ``/incident`` opens it just after answering Slack, the Edit button inside its request.
+Everything the submissions cause in Slack (the headline, the thanks) is deferred as jobs in the
+transaction that records the incident.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.db import transaction
 
 from core import selectors, services
 from core.models import ExternalUser, Incident
-from slack import ids
+from slack import after_response, ids
 from slack.blocks import messages, modals
 from slack.client import get_slack_client
 from slack.errors import ExpiredTriggerId, SlackConnectionError, SlackError
@@ -39,12 +40,25 @@ def report_incident(command: SlashCommand) -> Answer:
     if command.text.strip().lower() == "help":
         return messages.usage(bot_name=settings.INCIDENT_BOT_NAME)
     view = modals.report_modal(title=command.text, channel_id=command.channel_id)
-    try:
-        get_slack_client(in_request=True).open_view(trigger_id=command.trigger_id, view=view)
-    except SlackError as error:
-        logger.warning("could not open the report modal for %s: %s", command.user_id, error)
-        return messages.modal_failed(what="the incident form", reason=_why(error))
+    # Slack is answered at once; the modal opens a moment later, well within the trigger's 3 s.
+    after_response.soon(
+        open_report_modal,
+        trigger_id=command.trigger_id,
+        view=view,
+        user_id=command.user_id,
+        response_url=command.response_url,
+    )
     return None
+
+
+def open_report_modal(*, trigger_id: str, view: dict, user_id: str, response_url: str) -> None:
+    """Open the report modal; if Slack will not, tell the person why, where they typed."""
+    try:
+        get_slack_client(in_request=True).open_view(trigger_id=trigger_id, view=view)
+    except SlackError as error:
+        logger.warning("could not open the report modal for %s: %s", user_id, error)
+        reason = messages.modal_failed(what="the incident form", reason=_why(error))
+        get_slack_client(in_request=True).respond(response_url=response_url, text=reason)
 
 
 @view_handler(ids.REPORT_MODAL)

@@ -48,10 +48,10 @@ def say(client, channel_id: str, command: str, user: str = "U0ALICE") -> None:
 
 
 def test_declare_coordinate_and_close_an_incident(client, fake_slack, jobs):
-    # /incident → the report modal, opened in the request.
+    # /incident → answered at once, the report modal opened just after.
     command = {**load_fixture("slash_command"), "text": "payments are failing"}
     assert post_form(client, "/slack/slash_command", command).status_code == 200
-    (opened,) = fake_slack.calls("views.open")
+    (opened,) = fake_slack.wait_for_calls("views.open")
     assert "payments are failing" in json.dumps(opened.params["view"])
 
     # Submission → the incident exists at once; the headline follows from the worker.

@@ -8,20 +8,27 @@ from typing import Any
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
 from core.models import Incident, Severity, TimelineEvent
-from slack import ids
+from slack import after_response, ids
 from slack.blocks.modals import report_modal
 from slack.models import HeadlinePost
 from tests.helpers import load_fixture, post_form, post_interaction
 from tests.worker_process import database_url
 
+# The last part of the command's response URL, which the stand-in records as the "method".
+RESPONSE_URL_KEY = "respond-1234"
+
 
 def slash_command(text: str) -> dict[str, str]:
-    return {**load_fixture("slash_command"), "text": text}
+    """The command as Slack sends it; its response URL leads to the stand-in Slack."""
+    fields = {**load_fixture("slash_command"), "text": text}
+    base = settings.SLACK_API_BASE_URL.rstrip("/").rsplit("/", 1)[0]
+    return {**fields, "response_url": f"{base}/commands/T0001/{RESPONSE_URL_KEY}"}
 
 
 def submission(**values: Any) -> dict[str, Any]:
@@ -73,12 +80,12 @@ def buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
 # --- /incident -----------------------------------------------------------------------------------
 
 
-def test_incident_command_opens_the_report_modal_with_the_title_prefilled(client, fake_slack):
+def test_incident_command_answers_at_once_and_then_opens_the_report_modal(client, fake_slack):
     response = post_form(client, "/slack/slash_command", slash_command("payments are failing"))
 
     assert response.status_code == 200
     assert response.content == b""
-    [call] = fake_slack.calls("views.open")
+    [call] = fake_slack.wait_for_calls("views.open")
     assert call.params["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
     view = call.params["view"]
     assert view["callback_id"] == ids.REPORT_MODAL
@@ -99,8 +106,8 @@ def test_incident_command_opens_the_report_modal_with_the_title_prefilled(client
 def test_a_long_command_text_is_cut_to_what_a_title_may_hold(client, fake_slack):
     post_form(client, "/slack/slash_command", slash_command("payments " * 40))
 
-    view = fake_slack.last_call("views.open").params["view"]
-    assert len(input_block(view, ids.TITLE_INPUT)["element"]["initial_value"]) == 200
+    [call] = fake_slack.wait_for_calls("views.open")
+    assert len(input_block(call.params["view"], ids.TITLE_INPUT)["element"]["initial_value"]) == 200
 
 
 def test_incident_help_answers_with_usage_and_calls_no_slack(client, fake_slack):
@@ -110,7 +117,15 @@ def test_incident_help_answers_with_usage_and_calls_no_slack(client, fake_slack)
     answer = response.json()
     assert answer["response_type"] == "ephemeral"
     assert "/incident <what's happening>" in answer["text"]
+    after_response.wait_idle()
     assert fake_slack.calls() == []
+
+
+def told_through_the_response_url(fake_slack) -> str:
+    """What the person was told later, through the command's response URL (ephemeral)."""
+    [call] = fake_slack.wait_for_calls(RESPONSE_URL_KEY)
+    assert call.params["response_type"] == "ephemeral"
+    return call.params["text"]
 
 
 @pytest.mark.parametrize("error", ["expired_trigger_id", "internal_error"])
@@ -120,29 +135,25 @@ def test_a_modal_that_cannot_be_opened_is_explained_to_the_user(client, fake_sla
     response = post_form(client, "/slack/slash_command", slash_command("payments are failing"))
 
     assert response.status_code == 200
-    answer = response.json()
-    assert answer["response_type"] == "ephemeral"
-    assert "couldn't open the incident form" in answer["text"]
+    assert "couldn't open the incident form" in told_through_the_response_url(fake_slack)
 
 
-def test_opening_the_modal_gives_up_before_slack_stops_waiting_for_the_answer(
-    client, fake_slack, settings
-):
-    # Slack waits 3 s for the answer: a slow views.open is not waited on for SLACK_API_TIMEOUT.
+def test_opening_the_modal_gives_up_before_the_trigger_expires(client, fake_slack, settings):
+    # The trigger lasts 3 s: a slow views.open is not waited on for SLACK_API_TIMEOUT.
     settings.SLACK_API_TIMEOUT = 10
     fake_slack.stall("views.open", 2.5)
 
-    response = post_form(client, "/slack/slash_command", slash_command("payments are failing"))
+    post_form(client, "/slack/slash_command", slash_command("payments are failing"))
 
-    assert "couldn't open the incident form" in response.json()["text"]
+    assert "couldn't open the incident form" in told_through_the_response_url(fake_slack)
 
 
-def test_a_rate_limited_modal_is_not_retried_while_slack_waits(client, fake_slack):
+def test_a_rate_limited_modal_is_not_retried_after_the_trigger_expired(client, fake_slack):
     fake_slack.rate_limit("views.open", retry_after=1)
 
-    response = post_form(client, "/slack/slash_command", slash_command("payments are failing"))
+    post_form(client, "/slack/slash_command", slash_command("payments are failing"))
 
-    assert "couldn't open the incident form" in response.json()["text"]
+    assert "couldn't open the incident form" in told_through_the_response_url(fake_slack)
     assert len(fake_slack.calls("views.open")) == 1
 
 
