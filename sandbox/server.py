@@ -154,6 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._static(path)
                 return
             self._send_json({"ok": False, "error": "unknown_method"}, 404)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away (a closed page whose long-poll was waiting): nobody to answer.
+            self.close_connection = True
         except Exception:  # answer something rather than leave the client hanging
             logger.exception("sandbox failed on %s %s", verb, self.path)
             self._send_json({"ok": False, "error": "internal_error"}, 500)

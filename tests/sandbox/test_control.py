@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -124,6 +127,17 @@ def test_changes_answers_once_something_changed(sandbox):
     sandbox.people.message("U0ALICE", "C0INCIDENTS", "a change", None)
     waiting.join(timeout=30)
     assert answered and answered[0] > seq
+
+
+def test_a_long_poll_whose_page_went_away_is_dropped_quietly(sandbox, caplog):
+    seq = call(sandbox, "GET", "/sandbox/state")["seq"]
+    with socket.create_connection(("127.0.0.1", sandbox.config.port)) as page:
+        page.sendall(f"GET /sandbox/changes?since={seq}&timeout=30 HTTP/1.1\r\n\r\n".encode())
+    # The change wakes the long-poll, which then answers a connection that is gone.
+    sandbox.people.message("U0ALICE", "C0INCIDENTS", "a change", None)
+    time.sleep(0.5)
+
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_faults_calls_and_deliveries_over_http(sandbox, receiver: Receiver):
