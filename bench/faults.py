@@ -261,11 +261,9 @@ class Database:
 
 
 class Scenario:
-    def __init__(self, drill: DrillStack, db: Database, seed: int) -> None:
-        self.drill = drill
+    def __init__(self, drill: DrillStack, db: Database) -> None:
         self.slack = drill.sandbox
         self.db = db
-        self.seed = seed
 
     def run(self, run: IncidentRun) -> None:
         try:
@@ -625,7 +623,7 @@ def drill(options: Options, workdir: Path) -> Report:
         for thread in threads:
             thread.start()
         say(f"Running {len(runs)} incidents, {options.parallel} at a time ...")
-        _run_all(Scenario(stack, db, options.seed), runs, options.parallel)
+        _run_all(Scenario(stack, db), runs, options.parallel)
         havoc_thread.join(timeout=5)
         say("Waiting for the last jobs (retries back off; a dead worker's jobs are requeued) ...")
         settle(stack, db, options.settle_seconds)

@@ -53,8 +53,6 @@ BOOKMARK_TITLE = "Incident document"
 # restored or reset makes ids repeat). Allows for the clocks of Slack and of this server.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
-# Slack trouble that may be gone on the next attempt; anything else will fail the same way again.
-
 Channel = dict[str, Any]
 
 

@@ -15,6 +15,9 @@ from typing import Any
 from django.db import DatabaseError, connection
 from procrastinate.retry import BaseRetryStrategy
 
+from slack.errors import SlackError
+from slack.models import FailedAttempt
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,9 +30,6 @@ def record_failure(
     retry: BaseRetryStrategy | None,
 ) -> None:
     """Write down one failed attempt. Never raises: the job's own failure is what matters."""
-    from slack.errors import SlackError
-    from slack.models import FailedAttempt
-
     if connection.in_atomic_block:
         return  # run inline inside someone's transaction (a shell, a test): nothing to record
     slack_error = error if isinstance(error, SlackError) else None

@@ -29,8 +29,8 @@ from slack.outbox import send_ephemeral_or_dm
 
 logger = logging.getLogger(__name__)
 
-# Slack failures worth trying again after a pause; any other error will not go away by itself.
-# Why an ephemeral message cannot reach someone in a channel; a DM still can.
+# A headline update Slack could not take is tried again up to this many times, waiting longer
+# each time (as long as Slack asked, when it did).
 UPDATE_ATTEMPTS = 8
 UPDATE_RETRY_SECONDS = 10
 

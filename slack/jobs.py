@@ -79,6 +79,8 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryValue = RETRY, **options: 
     says which job and attempt this is.
     """
 
+    strategy = get_retry_strategy(retry)
+
     def decorate(func: Callable[..., Any]):
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -99,7 +101,6 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryValue = RETRY, **options: 
                 _release_stale_connections()
                 _running.reset(token)
 
-        strategy = get_retry_strategy(retry)
         return app.task(name=name, queue=queue, retry=retry, pass_context=True, **options)(run)
 
     return decorate

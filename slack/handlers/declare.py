@@ -53,12 +53,13 @@ def report_incident(command: SlashCommand) -> Answer:
 
 def open_report_modal(*, trigger_id: str, view: dict, user_id: str, response_url: str) -> None:
     """Open the report modal; if Slack will not, tell the person why, where they typed."""
+    client = get_slack_client(in_request=True)
     try:
-        get_slack_client(in_request=True).open_view(trigger_id=trigger_id, view=view)
+        client.open_view(trigger_id=trigger_id, view=view)
     except SlackError as error:
         logger.warning("could not open the report modal for %s: %s", user_id, error)
         reason = messages.modal_failed(what="the incident form", reason=_why(error))
-        get_slack_client(in_request=True).respond(response_url=response_url, text=reason)
+        client.respond(response_url=response_url, text=reason)
 
 
 @view_handler(ids.REPORT_MODAL)
