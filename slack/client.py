@@ -333,37 +333,35 @@ class WebSlackClient:
         self, *, types: str = "public_channel,private_channel"
     ) -> Iterator[JsonDict]:
         """Every channel the bot can see, fetching pages (200 channels each) as they are needed."""
-        method = "conversations.list"
-        response = self._send(method, types=types, exclude_archived=True, limit=200)
-        # Iterating a SlackResponse re-sends the request with the next cursor; the first step
-        # yields the response itself without a request.
-        pages = iter(response)
-        next(pages)
-        while True:
-            yield from response.get("channels") or []
-            if not _next_cursor(response):
-                return
-            self._guarded(method, lambda: next(pages))
+        yield from self._iter_pages(
+            "conversations.list", "channels", types=types, exclude_archived=True, limit=200
+        )
 
     def iter_history(self, *, channel: str, oldest: float) -> Iterator[JsonDict]:
         """A channel's messages since ``oldest`` (epoch seconds), newest first, with metadata."""
-        method = "conversations.history"
-        response = self._send(
-            method,
+        yield from self._iter_pages(
+            "conversations.history",
+            "messages",
             channel=channel,
             oldest=f"{oldest:.6f}",
             include_all_metadata=True,
             limit=200,
         )
+
+    # --- Plumbing ------------------------------------------------------------------------------
+
+    def _iter_pages(self, method: str, items: str, **kwargs: Any) -> Iterator[JsonDict]:
+        """The ``items`` of every page of a paginated method, each page fetched when needed."""
+        response = self._send(method, **kwargs)
+        # Iterating a SlackResponse re-sends the request with the next cursor; the first step
+        # yields the response itself without a request.
         pages = iter(response)
         next(pages)
         while True:
-            yield from response.get("messages") or []
+            yield from response.get(items) or []
             if not _next_cursor(response):
                 return
             self._guarded(method, lambda: next(pages))
-
-    # --- Plumbing ------------------------------------------------------------------------------
 
     def _call(self, method_name: str, **kwargs: Any) -> JsonDict:
         """Call a Web API method (``chat.postMessage``) and return its data."""
