@@ -39,7 +39,7 @@ from slack import blocks
 from slack.blocks.welcome import welcome_message
 from slack.channel_names import channel_name
 from slack.client import bot_user_id, get_slack_client
-from slack.errors import TRANSIENT_ERRORS, NameTaken, SlackError
+from slack.errors import NameTaken, SlackError, logged_if_lasting
 from slack.headline import schedule_headline_update
 from slack.jobs import RETRY, job, running_job
 from slack.models import CommsChannel
@@ -306,11 +306,10 @@ def describe_channel(incident_id: int) -> None:
         return
     client = get_slack_client()
     incident, channel = comms.incident, comms.channel_id
-    _step("set the topic", lambda: client.set_topic(channel=channel, topic=topic_for(incident)))
-    _step(
-        "set the purpose",
-        lambda: client.set_purpose(channel=channel, purpose=purpose_for(incident)),
-    )
+    with logged_if_lasting("set the topic", logger):
+        client.set_topic(channel=channel, topic=topic_for(incident))
+    with logged_if_lasting("set the purpose", logger):
+        client.set_purpose(channel=channel, purpose=purpose_for(incident))
 
 
 @job("slack.comms_bookmark")
@@ -324,32 +323,17 @@ def bookmark_document(channel_id: str, link: str) -> None:
     running = running_job()
     if running is not None and running.may_have_run_before and _bookmarked(channel_id, link):
         return
-    _step(
-        "bookmark the incident document",
-        lambda: client.add_bookmark(channel=channel_id, title=BOOKMARK_TITLE, link=link),
-    )
+    with logged_if_lasting("bookmark the incident document", logger):
+        client.add_bookmark(channel=channel_id, title=BOOKMARK_TITLE, link=link)
 
 
 def _bookmarked(channel_id: str, link: str) -> bool:
-    try:
+    # A listing Slack refuses (a missing scope, say) finds nothing: adding it twice beats not at
+    # all.
+    with logged_if_lasting(f"list the bookmarks of {channel_id}", logger):
         bookmarks = get_slack_client().list_bookmarks(channel=channel_id)
-    except TRANSIENT_ERRORS:
-        raise
-    except SlackError as error:  # a missing scope, say: adding it twice beats not at all
-        logger.warning("could not list the bookmarks of %s: %s", channel_id, error)
-        return False
-    return any(bookmark.get("link") == link for bookmark in bookmarks)
-
-
-def _step(what: str, call: Callable[[], Any]) -> None:
-    """Run one Slack call: a temporary failure fails the job (to be retried), others are logged,
-    since trying again would fail the same way."""
-    try:
-        call()
-    except TRANSIENT_ERRORS:
-        raise
-    except SlackError as error:
-        logger.warning("could not %s: %s", what, error)
+        return any(bookmark.get("link") == link for bookmark in bookmarks)
+    return False
 
 
 def topic_for(incident: Incident) -> str:

@@ -8,8 +8,10 @@ The messages are written for whoever reads the log or the job's failure: they sa
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 OAUTH_PAGE = "the app's 'OAuth & Permissions' page"
@@ -208,6 +210,21 @@ class SlackConnectionError(SlackError):
 
 # Failures that may pass: the same call later can succeed. Every other error will not change.
 TRANSIENT_ERRORS = (RateLimited, SlackServerError, SlackConnectionError)
+
+
+@contextlib.contextmanager
+def logged_if_lasting(
+    what: str, log: logging.Logger, *, level: int = logging.WARNING
+) -> Iterator[None]:
+    """Let a Slack failure that may pass propagate, so that the job is tried again; log one that
+    will not (an unknown channel, a missing scope) and carry on after the block, since trying
+    again would fail the same way."""
+    try:
+        yield
+    except TRANSIENT_ERRORS:
+        raise
+    except SlackError as error:
+        log.log(level, "could not %s: %s", what, error)
 
 
 # Slack error code -> class. Codes not listed here raise a plain SlackError.

@@ -18,7 +18,7 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateEvent
 
 from slack.client import get_slack_client
-from slack.errors import TRANSIENT_ERRORS, SlackError
+from slack.errors import logged_if_lasting
 from slack.jobs import running_job
 
 logger = logging.getLogger(__name__)
@@ -80,15 +80,11 @@ def find_post(*, channel: str, key: str, since: dt.datetime) -> JsonDict | None:
     better than not posting. A lookup that may pass later raises, so the job tries again.
     """
     oldest = (since - dt.timedelta(seconds=5)).timestamp()
-    try:
+    with logged_if_lasting(f"look for {key} in {channel} before posting", logger):
         messages = get_slack_client().iter_history(channel=channel, oldest=oldest)
         for message in islice(messages, MAX_MESSAGES_READ):
             if key_of(message) == key:
                 return message
-    except TRANSIENT_ERRORS:
-        raise
-    except SlackError as error:
-        logger.warning("could not look for %s in %s before posting: %s", key, channel, error)
     return None
 
 

@@ -24,15 +24,11 @@ _collector: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.Co
 @job("slack.post_message")
 def post_message(channel_id: str, text: str, blocks: list[dict] | None = None) -> None:
     """Post, retrying only what may pass: an archived or unknown channel will stay so."""
-    from slack.errors import TRANSIENT_ERRORS, SlackError
+    from slack.errors import logged_if_lasting
     from slack.idempotency import post_once
 
-    try:
+    with logged_if_lasting(f"post {text[:80]!r} in {channel_id}", logger, level=logging.ERROR):
         post_once(channel=channel_id, text=text, blocks=blocks)
-    except TRANSIENT_ERRORS:
-        raise
-    except SlackError as error:
-        logger.error("gave up posting %r in %s: %s", text[:80], channel_id, error)
 
 
 def channel_lock(channel_id: str) -> str:
