@@ -49,6 +49,7 @@ from bench.run import (
     HOST,
     RESULTS,
     ROOT,
+    Database,
     Stack,
     free_port,
     production_env,
@@ -220,41 +221,14 @@ def _answers(sandbox: SandboxClient) -> bool:
     return False
 
 
-# --- Database access (the drill's own connection) -------------------------------------------------
-
-
-class Database:
-    def __init__(self, url: str) -> None:
-        import psycopg
-
-        self._url = url
-        self._psycopg = psycopg
-        self._connect()
-        self._lock = threading.Lock()
-
-    def _connect(self) -> None:
-        self.connection = self._psycopg.connect(self._url, autocommit=True)
-
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self.connection.execute(sql, params).fetchall()
-            except self._psycopg.OperationalError:
-                # Terminated with everyone else's: connect again, as Response has to.
-                self._connect()
-                return self.connection.execute(sql, params).fetchall()
-
-    def value(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        found = self.rows(sql, params)
-        return found[0][0] if found else None
-
-    def terminate_other_connections(self) -> int:
-        return len(
-            self.rows(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+def terminate_other_connections(db: Database) -> int:
+    """What a database restart or an administrator does: every connection but the drill's."""
+    return len(
+        db.rows(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+    )
 
 
 # --- One incident, as people run it --------------------------------------------------------------
@@ -470,7 +444,7 @@ def havoc(
         say("  killed the worker (SIGKILL)")
     if options.terminate_connections:
         wait_for(lambda: sum(r.closed or bool(r.error) for r in runs) >= third, "closings", 900)
-        chaos.connections_terminated += db.terminate_other_connections()
+        chaos.connections_terminated += terminate_other_connections(db)
         say(f"  terminated {chaos.connections_terminated} database connections")
 
 

@@ -399,16 +399,31 @@ def wait_healthy(stack: Stack, timeout: float = 60) -> None:
 
 
 class Database:
-    """Read-only look-ups the benchmark needs (ids, queued jobs), over its own connection."""
+    """The look-ups the benchmark and the fault drill need, over a connection of their own,
+    shared by threads, connected again if the server cut it (as the drill does)."""
 
     def __init__(self, url: str) -> None:
         import psycopg
 
-        self.connection = psycopg.connect(url, autocommit=True)
+        self._url = url
+        self._psycopg = psycopg
+        self._lock = threading.Lock()
+        self._connect()
+
+    def _connect(self) -> None:
+        self.connection = self._psycopg.connect(self._url, autocommit=True)
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self.connection.execute(sql, params).fetchall()
+            except self._psycopg.OperationalError:
+                self._connect()
+                return self.connection.execute(sql, params).fetchall()
 
     def value(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        row = self.connection.execute(sql, params).fetchone()
-        return row[0] if row else None
+        found = self.rows(sql, params)
+        return found[0][0] if found else None
 
     def pending_jobs(self) -> int:
         return int(
