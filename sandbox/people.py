@@ -138,16 +138,7 @@ class People:
         action_id = str(spec.get("action_id") or "")
         with self.ws.lock:
             person = self.ws.user(user)
-            payload: JsonDict = {
-                "type": "block_actions",
-                "user": _user_ref(person),
-                "api_app_id": APP_ID,
-                "token": "sandbox-verification-token",
-                "trigger_id": self.ws.issue_trigger(user),
-                "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-                "enterprise": None,
-                "is_enterprise_install": False,
-            }
+            payload = _interaction("block_actions", person, trigger_id=self.ws.issue_trigger(user))
             if spec.get("view_id"):
                 entry = self._own_view(user, str(spec["view_id"]))
                 if spec.get("values"):
@@ -209,18 +200,13 @@ class People:
             person = self.ws.user(user)
             entry = self._own_view(user, view_id)
             entry["view"]["state"]["values"] = values or {}
-            payload = {
-                "type": "view_submission",
-                "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-                "user": _user_ref(person),
-                "api_app_id": APP_ID,
-                "token": "sandbox-verification-token",
-                "trigger_id": self.ws.issue_trigger(user),
-                "view": copy.deepcopy(entry["view"]),
-                "response_urls": [],
-                "is_enterprise_install": False,
-                "enterprise": None,
-            }
+            payload = _interaction(
+                "view_submission",
+                person,
+                trigger_id=self.ws.issue_trigger(user),
+                view=copy.deepcopy(entry["view"]),
+                response_urls=[],
+            )
         summary = f"view_submission {entry['view'].get('callback_id') or view_id}"
         answer = self.delivery.send_interaction(
             urlencode({"payload": json.dumps(payload)}), summary
@@ -262,17 +248,7 @@ class People:
             self.ws.close_view(entry)
         answer = None
         if view.get("notify_on_close"):
-            payload = {
-                "type": "view_closed",
-                "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-                "user": _user_ref(person),
-                "api_app_id": APP_ID,
-                "token": "sandbox-verification-token",
-                "view": view,
-                "is_cleared": False,
-                "is_enterprise_install": False,
-                "enterprise": None,
-            }
+            payload = _interaction("view_closed", person, view=view, is_cleared=False)
             form = urlencode({"payload": json.dumps(payload)})
             answer = self.delivery.send_interaction(form, f"view_closed {view['callback_id']}")
         return {"closed": True, "status": answer.status if answer else None}
@@ -374,6 +350,20 @@ class People:
 
 
 # --- Building payloads ---------------------------------------------------------------------------
+
+
+def _interaction(kind: str, person: JsonDict, **fields: Any) -> JsonDict:
+    """An interaction payload as Slack sends it: what every kind carries, then its own fields."""
+    return {
+        "type": kind,
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "user": _user_ref(person),
+        "api_app_id": APP_ID,
+        "token": "sandbox-verification-token",
+        "is_enterprise_install": False,
+        "enterprise": None,
+        **fields,
+    }
 
 
 def _user_ref(person: JsonDict) -> JsonDict:
