@@ -2,7 +2,9 @@
 Web API that breaks a seeded share of the calls, one between Slack and Response that holds back
 some event deliveries so that Slack retries them, and times Response's own answers.
 
-Faults towards the Web API, drawn with a seeded random generator so that a run can be repeated:
+Faults towards the Web API, drawn from the seed so that a run can be repeated: the fault of the
+n-th call to a method depends on the seed, the method and n only (see ``FaultPlan``), not on how
+calls made at once by the web processes and the worker happen to interleave:
 
 ``rate_limited``   HTTP 429 with ``Retry-After`` (1 or 2 s); Slack never sees the call
 ``server_error``   HTTP 500 or 503 with an HTML body; Slack never sees the call
@@ -32,9 +34,38 @@ JSON = "application/json"
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
 
 
+@dataclass(frozen=True)
+class Fault:
+    """One injected fault: its kind, with the ``Retry-After`` of a 429 and the status of a 5xx."""
+
+    kind: str
+    retry_after: int
+    status: int
+
+
+def _stream(*key: object) -> random.Random:
+    """A generator of its own for one decision, seeded from the text of ``key``: the same key
+    gives the same draws in every process (a string seed is hashed with SHA-512, not ``hash()``).
+    """
+    return random.Random(":".join(map(str, key)))  # noqa: S311 (repeatable faults, not secrets)
+
+
+def fault_for(seed: int, rate: float, kinds: tuple[str, ...], method: str, n: int) -> Fault | None:
+    """The fault of the ``n``-th call (from 0) to ``method``: a function of these alone."""
+    draws = _stream("faults", seed, method, n)
+    if draws.random() >= rate:
+        return None
+    return Fault(draws.choice(kinds), draws.choice((1, 2)), draws.choice((500, 503)))
+
+
 @dataclass
 class FaultPlan:
-    """Which calls fail and how: ``rate`` of all calls, kinds drawn evenly, seeded."""
+    """Which calls fail and how: ``rate`` of all calls, kinds drawn evenly, seeded.
+
+    The fault sequence is, for each Web API method, the decisions for its 1st, 2nd, ... call, as
+    the proxy receives them; each one depends on the seed, the method and the call's number only,
+    so the same seed gives the same sequence however the calls of different methods interleave.
+    """
 
     rate: float
     seed: int
@@ -42,28 +73,22 @@ class FaultPlan:
     kinds: tuple[str, ...] = FAULT_KINDS
     injected: Counter = field(default_factory=Counter)
     calls: int = 0
+    # Per method, the decision for each of its calls in order: the sequence the seed gave.
+    decisions: dict[str, list[Fault | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)  # noqa: S311 (repeatable faults, not secrets)
         self._lock = threading.Lock()
 
-    def draw(self, method: str) -> str | None:
+    def draw(self, method: str) -> Fault | None:
         with self._lock:
             self.calls += 1
-            if self._random.random() >= self.rate:
-                return None
-            kind = self._random.choice(self.kinds)
-            self.injected[kind] += 1
-            self.injected[f"{kind}:{method}"] += 1
-            return kind
-
-    def retry_after(self) -> int:
-        with self._lock:
-            return self._random.choice((1, 2))
-
-    def server_status(self) -> int:
-        with self._lock:
-            return self._random.choice((500, 503))
+            made = self.decisions.setdefault(method, [])
+            fault = fault_for(self.seed, self.rate, self.kinds, method, len(made))
+            made.append(fault)
+            if fault is not None:
+                self.injected[fault.kind] += 1
+                self.injected[f"{fault.kind}:{method}"] += 1
+            return fault
 
 
 @dataclass
@@ -74,18 +99,26 @@ class AckRecord:
     retry_num: str | None
 
 
+def hold_for(seed: int, rate: float, n: int) -> bool:
+    """Whether the ``n``-th first delivery of an event (from 0) is held back."""
+    return _stream("acks", seed, n).random() < rate
+
+
 @dataclass
 class AckPlan:
-    """Which event deliveries to hold back past Slack's 3 s, and what Response answered."""
+    """Which event deliveries to hold back past Slack's 3 s, and what Response answered.
+
+    Like the faults, the decision for the n-th first delivery of an event depends on the seed
+    and n alone."""
 
     rate: float
     seed: int
     hold_seconds: float = 3.3
     held: int = 0
     answers: list[AckRecord] = field(default_factory=list)
+    decisions: list[bool] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._random = random.Random(self.seed + 1)  # noqa: S311 (repeatable, not secrets)
         self._lock = threading.Lock()
 
     def should_hold(self, path: str, retry_num: str | None) -> bool:
@@ -93,7 +126,8 @@ class AckPlan:
         if not path.endswith("/slack/event") or retry_num:
             return False
         with self._lock:
-            hold = self._random.random() < self.rate
+            hold = hold_for(self.seed, self.rate, len(self.decisions))
+            self.decisions.append(hold)
             self.held += int(hold)
             return hold
 
@@ -171,14 +205,15 @@ class _WebApiFaults(_Forwarding):
         plan: FaultPlan = self.server.plan
         body = self._read()
         method = urlsplit(self.path).path.rstrip("/").rsplit("/", 1)[-1]
-        kind = plan.draw(method)
-        if kind == "rate_limited":
+        fault = plan.draw(method)
+        kind = fault.kind if fault else None
+        if fault and kind == "rate_limited":
             payload = b'{"ok": false, "error": "ratelimited"}'
-            wait = str(plan.retry_after())
+            wait = str(fault.retry_after)
             return self._reply(429, [("Retry-After", wait), ("Content-Type", JSON)], payload)
-        if kind == "server_error":
-            status = plan.server_status()
-            return self._reply(status, [("Content-Type", "text/html")], b"<html>oops</html>")
+        if fault and kind == "server_error":
+            html = b"<html>oops</html>"
+            return self._reply(fault.status, [("Content-Type", "text/html")], html)
         if kind == "refused":
             return self._drop()
         status, headers, answer = self._forward(body)

@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.fault_proxy import AckPlan, FaultPlan, delivery_proxy, web_api_proxy
+from bench.fault_proxy import AckPlan, AckRecord, FaultPlan, delivery_proxy, web_api_proxy
 from bench.run import (
     HOST,
     RESULTS,
@@ -369,19 +369,24 @@ def _report_values(view: JsonDict, title: str) -> JsonDict:
 
 
 def headlines(slack: SandboxClient, title: str) -> list[JsonDict]:
+    return headlines_in(slack.messages("#incidents"), title)
+
+
+def headlines_in(messages: list[JsonDict], title: str) -> list[JsonDict]:
+    """The bot's headlines of the incident called ``title`` among ``#incidents``' messages."""
     return [
         m
-        for m in _bot_messages(slack, "#incidents")
+        for m in _by_the_bot(messages)
         if f"*{title}*" in json.dumps(m.get("blocks") or [], ensure_ascii=False)
     ]
 
 
-def _bot_messages(slack: SandboxClient, channel: str) -> list[JsonDict]:
-    return [m for m in slack.messages(channel) if m.get("bot_id") and not m.get("ephemeral")]
+def _by_the_bot(messages: list[JsonDict]) -> list[JsonDict]:
+    return [m for m in messages if m.get("bot_id") and not m.get("ephemeral")]
 
 
 def _bot_messages_saying(slack: SandboxClient, channel: str, needle: str) -> list[JsonDict]:
-    return [m for m in _bot_messages(slack, channel) if needle in _shown(m)]
+    return [m for m in _by_the_bot(slack.messages(channel)) if needle in _shown(m)]
 
 
 def _shown(message: JsonDict) -> str:
@@ -475,9 +480,59 @@ def settle(drill: DrillStack, db: Database, seconds: float) -> None:
     raise AssertionError(f"jobs still pending after {seconds:g} s:\n{listed}")
 
 
+@dataclass
+class Records:
+    """What the count reads, once everything has settled, so that judging it is a pure function:
+    the sandbox's channels (as ``/sandbox/state`` lists them) and every channel's messages, and
+    from the database which incidents exist, their reminder ledgers and their timelines' pins."""
+
+    channels: list[JsonDict]
+    messages: dict[str, list[JsonDict]]  # by channel id, oldest first
+    incidents: set[int] = field(default_factory=set)  # the ids found in core_incident
+    reminders: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # (key, times sent)
+    pins: dict[int, int] = field(default_factory=dict)  # timeline events of the pinned message
+
+    def messages_in(self, channel: str) -> list[JsonDict]:
+        """The messages of a channel given by id, or by name as ``#name``."""
+        if channel.startswith("#"):
+            found = next((c for c in self.channels if c["name"] == channel[1:]), None)
+            channel = str(found["id"]) if found else channel
+        return self.messages.get(channel, [])
+
+
+def read_records(slack: SandboxClient, db: Database, runs: list[IncidentRun]) -> Records:
+    channels = slack.channels()
+    records = Records(channels, {str(c["id"]): slack.messages(str(c["id"])) for c in channels})
+    for run in runs:
+        if run.incident_id is None:
+            continue
+        found = db.value("SELECT count(*) FROM core_incident WHERE id = %s", (run.incident_id,))
+        if found:
+            records.incidents.add(run.incident_id)
+        records.reminders[run.incident_id] = [
+            (str(key), int(sent))
+            for key, sent in db.rows(
+                "SELECT key, times_sent FROM slack_notification WHERE incident_id = %s",
+                (run.incident_id,),
+            )
+        ]
+        if run.pinned_ts:
+            pinned = db.value(
+                "SELECT count(*) FROM core_timelineevent WHERE incident_id = %s "
+                "AND source_ref LIKE %s",
+                (run.incident_id, f"%{run.pinned_ts}%"),
+            )
+            records.pins[run.incident_id] = int(pinned or 0)
+    return records
+
+
 def count(drill: DrillStack, db: Database, runs: list[IncidentRun]) -> tuple[list[str], list[str]]:
     """(duplicates, losses) as Slack shows them."""
-    slack = drill.sandbox
+    return judge(read_records(drill.sandbox, db, runs), runs)
+
+
+def judge(records: Records, runs: list[IncidentRun]) -> tuple[list[str], list[str]]:
+    """(duplicates, losses) in ``records``, given what the incidents did."""
     duplicates: list[str] = []
     losses: list[str] = []
 
@@ -487,23 +542,22 @@ def count(drill: DrillStack, db: Database, runs: list[IncidentRun]) -> tuple[lis
         elif found == 0:
             losses.append(f"{what}: missing")
 
-    channels = slack.channels()
     for run in runs:
         if run.incident_id is None:
             continue
         label = f"incident {run.incident_id}"
-        exists = db.value("SELECT count(*) FROM core_incident WHERE id = %s", (run.incident_id,))
-        if not exists:
+        if run.incident_id not in records.incidents:
             losses.append(f"{label}: not in the database")
-        expect_once(f"{label} headline", len(headlines(slack, run.title)))
+        expect_once(
+            f"{label} headline", len(headlines_in(records.messages_in("#incidents"), run.title))
+        )
         prefix = f"inc-{run.incident_id}-"
-        mine = [c for c in channels if c["name"].startswith(prefix)]
+        mine = [c for c in records.channels if c["name"].startswith(prefix)]
         if run.channel_requested:
             expect_once(f"{label} comms channel", len(mine))
         if not mine:
             continue
-        channel = str(mine[0]["id"])
-        said = _bot_messages(slack, channel)
+        said = _by_the_bot(records.messages_in(str(mine[0]["id"])))
         expect_once(f"{label} bookmark", len(mine[0].get("bookmarks") or []))
         expect_once(
             f"{label} welcome",
@@ -513,55 +567,53 @@ def count(drill: DrillStack, db: Database, runs: list[IncidentRun]) -> tuple[lis
             expect_once(f"{label} reply to {command!r}", sum(reply in _shown(m) for m in said))
         if run.closed:
             expect_once(f"{label} closing notice", sum("was closed" in _shown(m) for m in said))
-            expect_once(f"{label} DM to the lead", _dms_about(slack, channels, run))
-        for key, prefix_text, sent in _reminders(db, run.incident_id):
+            expect_once(f"{label} DM to the lead", _dms_about(records, run))
+        for key, prefix_text, sent in _reminders(records.reminders.get(run.incident_id, [])):
             posted = sum(_shown(m).startswith(prefix_text) for m in said)
             if posted != sent:
                 what = f"{label} reminder {key}: ledger says {sent}, channel shows {posted}"
                 (duplicates if posted > sent else losses).append(what)
         if run.pinned_ts:
-            pinned = db.value(
-                "SELECT count(*) FROM core_timelineevent WHERE incident_id = %s "
-                "AND source_ref LIKE %s",
-                (run.incident_id, f"%{run.pinned_ts}%"),
-            )
-            expect_once(f"{label} pinned message on the timeline", int(pinned or 0))
+            pinned = records.pins.get(run.incident_id, 0)
+            expect_once(f"{label} pinned message on the timeline", pinned)
     return duplicates, losses
 
 
-def _dms_about(slack: SandboxClient, channels: list[JsonDict], run: IncidentRun) -> int:
+def _dms_about(records: Records, run: IncidentRun) -> int:
     """The bot's messages to the lead, in their DM, about this incident being closed."""
     needle = f"Incident {run.incident_id}, *"
     return sum(
         needle in _shown(m)
-        for c in channels
+        for c in records.channels
         if c.get("is_im") and LEAD in (c.get("members") or [])
-        for m in _bot_messages(slack, str(c["id"]))
+        for m in _by_the_bot(records.messages_in(str(c["id"])))
     )
 
 
+# By the reminder's function name: the ledger's key is its dotted path, and modules move.
 REMINDER_TEXTS = {
-    "slack.handlers.reminders.remind_no_lead": ":bust_in_silhouette: This incident has no lead",
-    "slack.handlers.reminders.remind_no_severity": ":cloud: This incident has no severity",
+    "remind_no_lead": ":bust_in_silhouette: This incident has no lead",
+    "remind_no_severity": ":cloud: This incident has no severity",
 }
 
 
-def _reminders(db: Database, incident_id: int) -> Iterator[tuple[str, str, int]]:
-    for key, sent in db.rows(
-        "SELECT key, times_sent FROM slack_notification WHERE incident_id = %s", (incident_id,)
-    ):
-        if key in REMINDER_TEXTS:
-            yield key, REMINDER_TEXTS[key], int(sent)
+def _reminders(ledger: list[tuple[str, int]]) -> Iterator[tuple[str, str, int]]:
+    """(key, what the post starts with, times sent) of the ledger's reminders the drill knows."""
+    for key, sent in ledger:
+        text = REMINDER_TEXTS.get(key.rsplit(".", 1)[-1])
+        if text:
+            yield key, text, int(sent)
 
 
-def slow_answers(drill: DrillStack, chaos: Chaos) -> tuple[list[str], float]:
+def slow_answers(answers: list[AckRecord], cron_failures: list[str]) -> tuple[list[str], float]:
+    """Slack's requests answered late (over 3 s), with a 5xx or not at all; the slowest in ms."""
     problems = [
         f"{a.path} answered {a.status} after {a.seconds * 1000:.0f} ms"
-        for a in drill.acks.answers
+        for a in answers
         if a.status == 0 or a.status >= 500 or a.seconds > ACK_LIMIT_SECONDS
     ]
-    slowest = max((a.seconds for a in drill.acks.answers), default=0.0)
-    return problems + chaos.cron_failures, slowest * 1000
+    slowest = max((a.seconds for a in answers), default=0.0)
+    return problems + cron_failures, slowest * 1000
 
 
 # --- The drill ----------------------------------------------------------------------------------
@@ -603,7 +655,7 @@ def drill(options: Options, workdir: Path) -> Report:
         settle(stack, db, options.settle_seconds)
         stop_background.set()
         duplicates, losses = count(stack, db, runs)
-        problems, slowest = slow_answers(stack, chaos)
+        problems, slowest = slow_answers(stack.acks.answers, chaos.cron_failures)
         retries = int(db.value("SELECT count(*) FROM slack_failedattempt") or 0)
         return Report(
             options=asdict(options) | {"database_url": None},
