@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from slack.signature import compute_signature
+from slack.incoming.signature import compute_signature
 from tests.slack.fake_slack import INCIDENTS_CHANNEL_ID, FakeSlack, JsonDict, Reply
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core import services
-from core.models import Action, ExternalUser, Incident, TimelineEvent
+from core.models import Action, ExternalUser, Incident, Participation, TimelineEvent
 
 
 class ActionInline(admin.TabularInline):
@@ -79,3 +79,11 @@ class TimelineEventAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def short_text(self, obj: TimelineEvent) -> str:
         return obj.text[:80]
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin):
+    list_display = ["incident", "user", "message_count", "first_message_at"]
+    search_fields = ["incident__title", "user__display_name", "user__external_id"]
+    list_select_related = ["incident", "user"]
+    raw_id_fields = ["incident", "user"]

@@ -8,7 +8,14 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from core.models import Action, ExternalUser, Incident, IncidentStatus, TimelineEvent
+from core.models import (
+    Action,
+    ExternalUser,
+    Incident,
+    IncidentStatus,
+    Participation,
+    TimelineEvent,
+)
 
 
 def incident_list() -> QuerySet[Incident]:
@@ -105,3 +112,33 @@ def external_user_for_login(*, user: AbstractBaseUser | AnonymousUser) -> Extern
     if not user.is_authenticated:
         return None
     return ExternalUser.objects.filter(owner=user).order_by("id").first()
+
+
+def incident_document(*, incident_id: int) -> Incident:
+    """The incident with reporter, lead and its channel joined; raises ``DoesNotExist``.
+
+    The chat side attaches each incident's channel to it as ``comms_channel``; the domain reads
+    it through the incident, as a fact about the incident, without importing that side.
+    """
+    return incident_list().select_related("comms_channel").get(pk=incident_id)
+
+
+def participants_for_incident(*, incident: Incident) -> QuerySet[Participation]:
+    """Who took part in the incident's conversation, most messages first."""
+    return (
+        Participation.objects.filter(incident=incident, message_count__gt=0)
+        .select_related("user")
+        .order_by("-message_count", "first_message_at", "id")
+    )
+
+
+def channel_names(*, channel_ids: Iterable[str]) -> dict[str, str]:
+    """Names of incidents' channels with these chat ids (one query; others are left out)."""
+    ids = set(channel_ids)
+    if not ids:
+        return {}
+    return dict(
+        Incident.objects.filter(comms_channel__channel_id__in=ids).values_list(
+            "comms_channel__channel_id", "comms_channel__name"
+        )
+    )

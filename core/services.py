@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core import signals
@@ -19,6 +19,7 @@ from core.models import (
     Action,
     ExternalUser,
     Incident,
+    Participation,
     Severity,
     TimelineEvent,
     TimelineEventKind,
@@ -354,3 +355,22 @@ def timeline_note_update(
         entry.full_clean()
         entry.save(update_fields=changed)
     return entry
+
+
+def participation_record_message(*, incident: Incident, user: ExternalUser) -> None:
+    """Count one message by ``user`` in the incident's channel.
+
+    One statement (an upsert that adds one), not read-then-write: two messages handled at the
+    same moment by two workers must both count (``tests/core/test_participation.py`` races two).
+    """
+    table = Participation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (incident_id, user_id, first_message_at, message_count)
+            VALUES (%s, %s, %s, 1)
+            ON CONFLICT (incident_id, user_id)
+            DO UPDATE SET message_count = {table}.message_count + 1
+            """,  # noqa: S608 (the table name is ours, not input)
+            [incident.pk, user.pk, timezone.now()],
+        )

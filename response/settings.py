@@ -223,9 +223,11 @@ RESPONSE_PLUGINS = env_list("RESPONSE_PLUGINS", "")
 
 # --- Job queue (procrastinate) -------------------------------------------------------------------
 
-PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
-# Jobs deferred from inside a job join that job's transaction (see slack/job_connector.py).
-PROCRASTINATE_ON_APP_READY = "slack.job_connector.install"
+# Jobs are known the way handlers are: the slack app imports every one of its modules at startup
+# (slack/apps.py), in the web processes and the worker alike. No module list to keep in step.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = ""
+# Jobs deferred from inside a job join that job's transaction (see slack/delivery/connector.py).
+PROCRASTINATE_ON_APP_READY = "slack.delivery.connector.install"
 # Jobs mostly wait on Slack (about 100 ms a call), so one worker runs several at once, each in a
 # thread with its own database connection.
 WORKER_CONCURRENCY = int(env_str("WORKER_CONCURRENCY", "8"))

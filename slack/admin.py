@@ -9,7 +9,6 @@ from slack.models import (
     HeadlinePost,
     Notification,
     ProcessedEvent,
-    UserStats,
 )
 
 
@@ -27,14 +26,6 @@ class HeadlinePostAdmin(admin.ModelAdmin):
     search_fields = ["incident__title", "ts"]
     list_select_related = ["incident"]
     raw_id_fields = ["incident"]
-
-
-@admin.register(UserStats)
-class UserStatsAdmin(admin.ModelAdmin):
-    list_display = ["incident", "user", "message_count", "first_message_at"]
-    search_fields = ["incident__title", "user__display_name", "user__external_id"]
-    list_select_related = ["incident", "user"]
-    raw_id_fields = ["incident", "user"]
 
 
 @admin.register(Notification)

@@ -35,7 +35,6 @@ BOT_EVENTS = [
     "app_mention",
     "channel_rename",
     "group_rename",
-    "member_joined_channel",
     "message.channels",
     "message.groups",
     "pin_added",

@@ -4,6 +4,13 @@ Each surface has one registry keyed by what Slack sends (a command word, an acti
 id, an event type...). Registering the same key twice raises ``DuplicateRegistration`` at import,
 naming both places, so two modules can never silently fight over a key.
 
+**Where a handler runs, and whether it is atomic, is part of its declaration** (``runs=``,
+``atomic=``), never of where its function happens to sit. One default everywhere: in the worker,
+inside one transaction. The table ``RULES`` says, per surface, what else is allowed and why; a
+declaration it does not allow fails at import. ``Registration.run`` is the one place a handler
+is called, as it declared; an atomic handler that calls Slack fails loudly
+(``slack.web_api.guard``).
+
 The public decorators are re-exported by ``slack.decorators`` for plugin authors.
 """
 
@@ -13,7 +20,11 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
+
+from django.db import connection, transaction
+
+from slack.web_api.guard import slack_calls_forbidden
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +33,86 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 class DuplicateRegistration(Exception):
     """The same key was registered twice; the message names both places."""
+
+
+class InvalidContext(ValueError):
+    """A handler declared a place to run, or a transaction, that its surface cannot give it."""
+
+
+Runs = Literal["request", "worker"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a handler runs and whether it runs inside one transaction.
+
+    ``runs="request"``: before Slack is answered (3 s), for what must use the request: its
+    answer, or a trigger id that expires. ``runs="worker"``: as a job, after Slack is answered.
+    ``atomic=True``: what the handler writes and the jobs it defers commit together or not at
+    all, and it makes no Slack call (it defers them). ``atomic=False``: it manages its own
+    transactions, and may call Slack or another service.
+    """
+
+    runs: Runs = "worker"
+    atomic: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one surface allows; ``why`` is told to whoever declares something else."""
+
+    runs: frozenset[str]
+    atomic: frozenset[bool]
+    why: str
+
+    @property
+    def default(self) -> Context:
+        # The one default, in the worker and atomic, wherever the surface allows it.
+        return Context(
+            runs="worker" if "worker" in self.runs else "request",
+            atomic=True in self.atomic,
+        )
+
+
+REQUEST, WORKER, BOTH = (
+    frozenset({"request"}),
+    frozenset({"worker"}),
+    frozenset({"request", "worker"}),
+)
+ATOMIC, EITHER = frozenset({True}), frozenset({True, False})
+
+RULES: dict[str, Rule] = {
+    "slash command": Rule(REQUEST, EITHER, "its answer is Slack's reply to the request"),
+    "view callback id": Rule(
+        REQUEST, EITHER, "its answer (errors shown in the modal) is the reply"
+    ),
+    "action id": Rule(BOTH, EITHER, ""),
+    "event": Rule(
+        WORKER, ATOMIC, "it runs in the delivery's transaction, so a retry does everything once"
+    ),
+    "incident command": Rule(WORKER, ATOMIC, "it runs inside the app_mention event's transaction"),
+    "keyword": Rule(WORKER, ATOMIC, "it runs inside the message event's transaction"),
+    "notification": Rule(REQUEST, ATOMIC, "it runs inside the reminder sweep's transaction"),
+    "headline button": Rule(WORKER, ATOMIC, "it is built inside the headline job"),
+}
+
+
+def context_for(
+    surface: str, handler: Callable[..., Any], runs: str | None, atomic: bool | None
+) -> Context:
+    """The handler's declared context, with the surface's default for what it left out."""
+    rule = RULES[surface]
+    context = Context(
+        runs=runs if runs is not None else rule.default.runs,  # type: ignore[arg-type]
+        atomic=atomic if atomic is not None else rule.default.atomic,
+    )
+    if context.runs not in rule.runs or context.atomic not in rule.atomic:
+        raise InvalidContext(
+            f"{describe(handler)} declares runs={context.runs!r}, atomic={context.atomic} for "
+            f"a {surface}, which runs {' or '.join(sorted(rule.runs))}"
+            f"{' and atomic' if rule.atomic == ATOMIC else ''}: {rule.why}."
+        )
+    return context
 
 
 def describe(func: Callable[..., Any]) -> str:
@@ -38,25 +129,63 @@ class Registration(Generic[Handler]):
     key: str
     handler: Handler
     options: dict[str, Any] = field(default_factory=dict)
+    context: Context = field(default_factory=Context)
+
+    def run(self, *args: Any) -> Any:
+        """Call the handler as it declared; the one place every registered handler is called.
+
+        Atomic: inside one transaction (the caller's when one is open, so an event's handlers
+        share their delivery's) with Slack calls refused. Not atomic: as it is.
+        """
+        if not self.context.atomic:
+            return self.handler(*args)
+        with slack_calls_forbidden(describe(self.handler)):
+            if connection.in_atomic_block:
+                return self.handler(*args)
+            with transaction.atomic():
+                return self.handler(*args)
 
 
-class Registry(Generic[Handler]):
+class _Surface(Generic[Handler]):
+    """What both kinds of registry share: a surface name, and declarations checked on entry."""
+
+    def __init__(self, surface: str) -> None:
+        self.surface = surface
+
+    def register(
+        self,
+        key: str,
+        handler: Handler,
+        *,
+        runs: str | None = None,
+        atomic: bool | None = None,
+        **options: Any,
+    ) -> None:
+        context = context_for(self.surface, handler, runs, atomic)
+        self._add(Registration(key, handler, options, context))
+
+    def _add(self, registration: Registration[Handler]) -> None:
+        raise NotImplementedError
+
+
+class Registry(_Surface[Handler]):
     """Handlers by key, one handler per key."""
 
     def __init__(self, surface: str, *, normalise: Callable[[str], str] = str) -> None:
-        self.surface = surface
+        super().__init__(surface)
         self._normalise = normalise
         self._entries: dict[str, Registration[Handler]] = {}
 
-    def register(self, key: str, handler: Handler, **options: Any) -> None:
-        key = self._normalise(key)
+    def _add(self, registration: Registration[Handler]) -> None:
+        key = registration.key = self._normalise(registration.key)
         existing = self._entries.get(key)
-        if existing is not None and existing.handler is not handler:
+        if existing is not None and existing.handler is not registration.handler:
             raise DuplicateRegistration(
                 f"{self.surface} {key!r} is registered twice: by {describe(existing.handler)} "
-                f"and by {describe(handler)}. Remove one, or give it another {self.surface}."
+                f"and by {describe(registration.handler)}. Remove one, or give it another "
+                f"{self.surface}."
             )
-        self._entries[key] = Registration(key, handler, options)
+        self._entries[key] = registration
 
     def unregister(self, key: str) -> None:
         self._entries.pop(self._normalise(key), None)
@@ -74,20 +203,21 @@ class Registry(Generic[Handler]):
         return self._normalise(key) in self._entries
 
 
-class MultiRegistry(Generic[Handler]):
+class MultiRegistry(_Surface[Handler]):
     """Several handlers per key (all of them run), but each handler at most once per key."""
 
     def __init__(self, surface: str) -> None:
-        self.surface = surface
+        super().__init__(surface)
         self._entries: dict[str, list[Registration[Handler]]] = {}
 
-    def register(self, key: str, handler: Handler, **options: Any) -> None:
-        handlers = self._entries.setdefault(key, [])
-        if any(entry.handler is handler for entry in handlers):
+    def _add(self, registration: Registration[Handler]) -> None:
+        handlers = self._entries.setdefault(registration.key, [])
+        if any(entry.handler is registration.handler for entry in handlers):
             raise DuplicateRegistration(
-                f"{describe(handler)} is registered twice for {self.surface} {key!r}."
+                f"{describe(registration.handler)} is registered twice for {self.surface} "
+                f"{registration.key!r}."
             )
-        handlers.append(Registration(key, handler, options))
+        handlers.append(registration)
 
     def unregister(self, key: str, handler: Handler) -> None:
         self._entries[key] = [e for e in self._entries.get(key, []) if e.handler is not handler]
@@ -97,6 +227,9 @@ class MultiRegistry(Generic[Handler]):
 
     def keys(self) -> list[str]:
         return [key for key, handlers in self._entries.items() if handlers]
+
+    def __iter__(self):
+        return iter([entry for handlers in self._entries.values() for entry in handlers])
 
 
 def _lower(word: str) -> str:
@@ -112,17 +245,18 @@ action_handlers: Registry = Registry("action id")
 view_handlers: Registry = Registry("view callback id")
 keyword_handlers: Registry = Registry("keyword", normalise=_lower)
 notifications: Registry = Registry("notification")
+headline_buttons: Registry = Registry("headline button")
 
 
 # --- Decorators (SPEC §7 names and call shapes) ------------------------------------------------
 
 
-def slash_command(command: str) -> Callable[[Handler], Handler]:
+def slash_command(command: str, *, atomic: bool | None = None) -> Callable[[Handler], Handler]:
     """``handler(command: SlashCommand) -> dict | str | None`` answers a slash command in the
-    request (it may open a modal while the trigger id is valid)."""
+    request (its answer is Slack's reply)."""
 
     def decorate(func: Handler) -> Handler:
-        slash_commands.register(command, func)
+        slash_commands.register(command, func, atomic=atomic)
         return func
 
     return decorate
@@ -153,22 +287,24 @@ def event_handler(event_type: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
-def action_handler(action_id: str, *, immediate: bool = False) -> Callable[[Handler], Handler]:
+def action_handler(
+    action_id: str, *, runs: Runs | None = None, atomic: bool | None = None
+) -> Callable[[Handler], Handler]:
     """``handler(action_context)`` for a button or select with this ``action_id``.
 
-    Handlers run in the worker, after Slack has been answered. ``immediate=True`` runs the
-    handler inside the request instead: only for handlers that must open a modal while the
-    trigger id is valid (3 s), and that do nothing else slow.
+    By default it runs in the worker after Slack has been answered, in one transaction.
+    ``runs="request"`` is only for handlers that must open a modal while the trigger id is valid
+    (3 s), and that do nothing else slow; they call Slack, so they declare ``atomic=False``.
     """
 
     def decorate(func: Handler) -> Handler:
-        action_handlers.register(action_id, func, immediate=immediate)
+        action_handlers.register(action_id, func, runs=runs, atomic=atomic)
         return func
 
     return decorate
 
 
-def view_handler(callback_id: str) -> Callable[[Handler], Handler]:
+def view_handler(callback_id: str, *, atomic: bool | None = None) -> Callable[[Handler], Handler]:
     """``handler(view_context) -> dict | None`` for a modal's submission (or closing).
 
     It runs inside the request; the dict it returns (``{"response_action": "errors", ...}``) is
@@ -176,7 +312,7 @@ def view_handler(callback_id: str) -> Callable[[Handler], Handler]:
     """
 
     def decorate(func: Handler) -> Handler:
-        view_handlers.register(callback_id, func)
+        view_handlers.register(callback_id, func, atomic=atomic)
         return func
 
     return decorate
@@ -232,3 +368,19 @@ def single_notification(initial_delay_mins: int = 0) -> Callable[[Handler], Hand
 
 def _notification_key(func: Callable[..., Any]) -> str:
     return f"{func.__module__}.{func.__qualname__}"
+
+
+def headline_button() -> Callable[[Handler], Handler]:
+    """``builder(incident) -> dict | None``: a button for live incidents' headlines, or None.
+
+    How workflows put a button on the headline without the headline knowing them (PagerDuty's
+    Page on-call returns None while PagerDuty is disabled). It is called in the headline job each
+    time the headline is rendered, inside a transaction and with Slack calls refused: build the
+    button from the database, never by asking Slack.
+    """
+
+    def decorate(func: Handler) -> Handler:
+        headline_buttons.register(f"{func.__module__}.{func.__qualname__}", func)
+        return func
+
+    return decorate

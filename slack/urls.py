@@ -1,6 +1,7 @@
 from django.urls import path
 
-from slack import manifest, views
+from slack import manifest
+from slack.incoming import views
 
 app_name = "slack"
 

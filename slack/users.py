@@ -11,7 +11,8 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from core import services
 from core.models import ExternalUser
-from slack.jobs import job
+from slack.delivery.jobs import job
+from slack.web_api.client import get_slack_client
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ def _schedule_refresh(external_id: str) -> None:
 
 @job("slack.refresh_user")
 def refresh_user(external_id: str) -> None:
-    from slack.client import get_slack_client
-
     profile_user = get_slack_client().user_info(user=external_id)["user"]
     profile = profile_user.get("profile") or {}
     services.external_user_upsert(

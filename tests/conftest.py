@@ -6,8 +6,9 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
-from slack import after_response, plugins, registry
-from slack.client import reset_caches
+from slack import plugins, registry
+from slack.incoming import after_response
+from slack.web_api.workspace import reset_caches
 from tests.helpers import run_jobs
 from tests.slack.fake_slack import FakeSlack
 

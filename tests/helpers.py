@@ -19,7 +19,7 @@ from procrastinate.contrib.django import app as procrastinate_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 from procrastinate.periodic import PeriodicRegistry
 
-from slack.signature import compute_signature
+from slack.incoming.signature import compute_signature
 
 FIXTURES = Path(__file__).parent / "slack" / "fixtures"
 

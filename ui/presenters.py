@@ -14,8 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from core.models import Action, ExternalUser, Incident, TimelineEvent, TimelineEventKind
-from core.selectors import external_user_names
-from ui import selectors as ui_selectors
+from core.selectors import channel_names, external_user_names
 from ui.markup import SlackMarkup, references, safe_url
 
 
@@ -27,7 +26,7 @@ def markup_for(texts: Iterable[str | None]) -> SlackMarkup:
     refs = references(texts)
     return SlackMarkup(
         users=external_user_names(external_ids=refs.users),
-        channels=ui_selectors.channel_names(channel_ids=refs.channels),
+        channels=channel_names(channel_ids=refs.channels),
     )
 
 

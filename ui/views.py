@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET
 from core import selectors as core_selectors
 from core.models import Incident
 from ui import presenters
-from ui import selectors as ui_selectors
 from ui.forms import IncidentFilterForm
 from ui.timezones import viewer_timezone
 
@@ -47,14 +46,14 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     try:
-        incident = ui_selectors.incident_document(incident_id=incident_id)
+        incident = core_selectors.incident_document(incident_id=incident_id)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
     document = presenters.incident_document(
         incident=incident,
         actions=list(core_selectors.actions_for_incident(incident=incident)),
         timeline=list(core_selectors.timeline_for_incident(incident=incident)),
-        participants=ui_selectors.participants_for_incident(incident=incident),
+        participants=core_selectors.participants_for_incident(incident=incident),
     )
     return _render(request, "ui/incident_detail.html", {"doc": document})
 

@@ -3,6 +3,7 @@
 from core.models.action import Action, ActionPriority
 from core.models.external_user import ExternalUser
 from core.models.incident import Incident, IncidentStatus, Severity
+from core.models.participation import Participation
 from core.models.timeline_event import TimelineEvent, TimelineEventKind
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "ExternalUser",
     "Incident",
     "IncidentStatus",
+    "Participation",
     "Severity",
     "TimelineEvent",
     "TimelineEventKind",

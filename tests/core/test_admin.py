@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from core import services
-from core.models import Action, ExternalUser, Incident, TimelineEvent
-from slack.models import CommsChannel, HeadlinePost, Notification, ProcessedEvent, UserStats
+from core.models import Action, ExternalUser, Incident, Participation, TimelineEvent
+from slack.models import CommsChannel, HeadlinePost, Notification, ProcessedEvent
 
 MODELS = [
     Incident,
@@ -16,7 +16,7 @@ MODELS = [
     TimelineEvent,
     CommsChannel,
     HeadlinePost,
-    UserStats,
+    Participation,
     Notification,
     ProcessedEvent,
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from core.models import Action, Incident, TimelineEventKind
-from slack import ids
+from slack.flows.headline import ids
 from slack.models import CommsChannel, HeadlinePost
 from tests.helpers import load_fixture, post_event, post_form, post_interaction
 from tests.slack.channel_helpers import event_from

@@ -16,8 +16,8 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from core import services
-from core.models import Severity, TimelineEventKind
-from slack.models import CommsChannel, UserStats
+from core.models import Participation, Severity, TimelineEventKind
+from slack.models import CommsChannel
 from tests.e2e.chromium import SCREENSHOTS, launch_chromium
 from tests.ui import builders
 
@@ -124,8 +124,8 @@ def incidents(people):
         incident=fire, details="Alert on disk usage above 80%", owner=alice, priority=1
     )
     services.action_log(incident=fire, details="Write the postmortem", owner=bob, done=True)
-    UserStats.objects.create(incident=fire, user=bob, message_count=12)
-    UserStats.objects.create(incident=fire, user=alice, message_count=5)
+    Participation.objects.create(incident=fire, user=bob, message_count=12)
+    Participation.objects.create(incident=fire, user=alice, message_count=5)
 
     slow = builders.incident(
         "Checkout is slow",

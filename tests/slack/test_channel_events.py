@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from core.models import TimelineEvent, TimelineEventKind
+from core.models import Participation, TimelineEvent, TimelineEventKind
 from slack import registry
-from slack.models import CommsChannel, UserStats
+from slack.models import CommsChannel
 from tests.helpers import post_event
 from tests.slack.channel_helpers import event_from, incident_with_channel
 
@@ -79,7 +79,9 @@ def test_each_human_message_counts_towards_participation(client, incident, jobs)
     deliver(client, "event_bot_message")
     jobs()
 
-    counts = {s.user.external_id: s.message_count for s in UserStats.objects.select_related("user")}
+    counts = {
+        s.user.external_id: s.message_count for s in Participation.objects.select_related("user")
+    }
     assert counts == {"U0BOB": 2, "U0CAROL": 1}
 
 

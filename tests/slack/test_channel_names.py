@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from slack.channel_names import MAX_LENGTH, channel_name, slugify
+from slack.flows.comms_channel.names import MAX_LENGTH, channel_name, slugify
 
 VALID = re.compile(r"^[a-z0-9_-]{1,80}$")
 

@@ -10,13 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from slack.client import (
-    bot_user_id,
-    central_channel_id,
-    get_slack_client,
-    reset_caches,
-)
-from slack.errors import (
+from slack.web_api.client import get_slack_client
+from slack.web_api.errors import (
     ChannelNotFound,
     InvalidAuth,
     MissingScope,
@@ -28,6 +23,7 @@ from slack.errors import (
     SlackServerError,
     error_for,
 )
+from slack.web_api.workspace import bot_user_id, central_channel_id, reset_caches
 from tests.helpers import load_fixture
 from tests.slack.fake_slack import INCIDENTS_CHANNEL_ID, FakeSlack
 
@@ -92,13 +88,13 @@ def test_loopback_base_url_is_reached_even_with_a_proxy_configured(fake_slack, m
 
 
 def test_each_call_logs_one_line(fake_slack, caplog):
-    with caplog.at_level(logging.INFO, logger="slack.client"):
+    with caplog.at_level(logging.INFO, logger="slack.web_api.client"):
         get_slack_client().auth_test()
         fake_slack.queue_error("chat.postMessage", "channel_not_found")
         with pytest.raises(ChannelNotFound):
             get_slack_client().post_message(channel="C404", text="hi")
 
-    records = [r for r in caplog.records if r.name == "slack.client"]
+    records = [r for r in caplog.records if r.name == "slack.web_api.client"]
     assert [(r.slack_method, r.slack_ok, r.slack_error) for r in records] == [
         ("auth.test", True, None),
         ("chat.postMessage", False, "channel_not_found"),

@@ -10,7 +10,7 @@ import pytest
 
 from core import services
 from core.models import Incident, Severity
-from slack import ids
+from slack.flows.headline import ids
 from slack.models import CommsChannel
 from tests.helpers import load_fixture, post_interaction
 

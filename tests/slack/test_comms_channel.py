@@ -13,10 +13,10 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
 from core.models import Severity
-from slack import comms
-from slack.blocks.welcome import welcome_message
-from slack.errors import SlackServerError
+from slack.flows.comms_channel import jobs as comms
+from slack.flows.comms_channel.blocks import welcome_message
 from slack.models import CommsChannel
+from slack.web_api.errors import SlackServerError
 from tests.helpers import load_fixture, post_interaction
 from tests.slack.fake_slack import BOT_USER_ID, INCIDENTS_CHANNEL_ID
 

@@ -14,8 +14,10 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
 from core.models import Incident, Severity, TimelineEvent
-from slack import after_response, ids
-from slack.blocks.modals import report_modal
+from slack.flows.declare import ids
+from slack.flows.declare.blocks import edit_modal, report_modal
+from slack.flows.headline import ids as headline_ids
+from slack.incoming import after_response
 from slack.models import HeadlinePost
 from tests.helpers import load_fixture, post_form, post_interaction
 from tests.worker_process import database_url
@@ -53,7 +55,7 @@ def edit_submission(incident: Incident, **values: Any) -> dict[str, Any]:
     view = payload["view"]
     view["callback_id"] = ids.EDIT_MODAL
     view["private_metadata"] = json.dumps({"incident_id": incident.pk})
-    del view["state"]["values"][ids.REPORT_KIND_INPUT]  # the edit modal does not ask
+    del view["state"]["values"]["report_kind"]  # the edit modal does not ask
     return payload
 
 
@@ -89,25 +91,25 @@ def test_incident_command_answers_at_once_and_then_opens_the_report_modal(client
     assert call.params["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
     view = call.params["view"]
     assert view["callback_id"] == ids.REPORT_MODAL
-    title = input_block(view, ids.TITLE_INPUT)["element"]
+    title = input_block(view, "title")["element"]
     assert title["initial_value"] == "payments are failing"
     assert title["max_length"] == 200
     assert json.loads(view["private_metadata"]) == {"channel_id": "C0GENERAL"}
-    assert {b["element"]["action_id"] for b in view["blocks"]} == {
-        ids.TITLE_INPUT,
-        ids.REPORT_KIND_INPUT,
-        ids.SUMMARY_INPUT,
-        ids.IMPACT_INPUT,
-        ids.LEAD_INPUT,
-        ids.SEVERITY_INPUT,
-    }
+    assert [b["element"]["action_id"] for b in view["blocks"]] == [
+        "title",
+        "report_kind",
+        "summary",
+        "impact",
+        "lead",
+        "severity",
+    ]
 
 
 def test_a_long_command_text_is_cut_to_what_a_title_may_hold(client, fake_slack):
     post_form(client, "/slack/slash_command", slash_command("payments " * 40))
 
     [call] = fake_slack.wait_for_calls("views.open")
-    assert len(input_block(call.params["view"], ids.TITLE_INPUT)["element"]["initial_value"]) == 200
+    assert len(input_block(call.params["view"], "title")["element"]["initial_value"]) == 200
 
 
 def test_incident_help_answers_with_usage_and_calls_no_slack(client, fake_slack):
@@ -157,6 +159,20 @@ def test_a_rate_limited_modal_is_not_retried_after_the_trigger_expired(client, f
     assert len(fake_slack.calls("views.open")) == 1
 
 
+def test_the_modals_ask_for_these_fields_in_this_order():
+    # The ids Slack sees, in order: a new row in fields.py shows up here, in both modals.
+    report = report_modal()
+    edit = edit_modal(Incident(pk=7, title="Payments are failing"))
+
+    report_ids = [block["block_id"] for block in report["blocks"]]
+    edit_ids = [block["block_id"] for block in edit["blocks"]]
+    assert report_ids == ["title", "report_kind", "summary", "impact", "lead", "severity"]
+    assert edit_ids == ["title", "summary", "impact", "lead", "severity"]
+    blocks = report["blocks"] + edit["blocks"]
+    assert all(block["element"]["action_id"] == block["block_id"] for block in blocks)
+    assert list(json.loads(edit["private_metadata"])["shown"]) == edit_ids
+
+
 # --- Submission ----------------------------------------------------------------------------------
 
 
@@ -182,9 +198,9 @@ def test_submission_declares_at_once_and_posts_the_headline_in_a_job(client, fak
     assert "*Payments are failing*" in json.dumps(post.params["blocks"])
     assert "Payments are failing" in post.params["text"]
     assert buttons(post.params["blocks"]) == [
-        (ids.CREATE_COMMS_CHANNEL, str(incident.pk)),
-        (ids.EDIT_INCIDENT, str(incident.pk)),
-        (ids.CLOSE_INCIDENT, str(incident.pk)),
+        (headline_ids.CREATE_COMMS_CHANNEL, str(incident.pk)),
+        (headline_ids.EDIT_INCIDENT, str(incident.pk)),
+        (headline_ids.CLOSE_INCIDENT, str(incident.pk)),
     ]
     headline = HeadlinePost.objects.get(incident=incident)
     assert headline.channel_id == "C0INCIDENTS"
@@ -203,8 +219,7 @@ def test_a_missing_or_too_long_title_is_refused_in_the_modal(client, fake_slack,
     assert response.status_code == 200
     answer = response.json()
     assert answer["response_action"] == "errors"
-    title_block_id = input_block(report_modal(), ids.TITLE_INPUT)["block_id"]
-    assert list(answer["errors"]) == [title_block_id]
+    assert list(answer["errors"]) == ["title"]
     assert Incident.objects.count() == 0
     assert ProcrastinateJob.objects.count() == 0
     assert fake_slack.calls() == []
@@ -224,7 +239,7 @@ def test_an_unknown_severity_is_refused_under_its_field(client, fake_slack):
 
     answer = post_interaction(client, submission(severity=severity)).json()
 
-    assert list(answer["errors"]) == [ids.SEVERITY_INPUT]
+    assert list(answer["errors"]) == ["severity"]
     assert Incident.objects.count() == 0
 
 
@@ -238,8 +253,8 @@ def test_a_report_of_something_over_gets_no_comms_channel_button(client, fake_sl
     assert incident.report_only
     [post] = fake_slack.calls("chat.postMessage")
     actions = [action_id for action_id, _ in buttons(post.params["blocks"])]
-    assert ids.CREATE_COMMS_CHANNEL not in actions
-    assert ids.CLOSE_INCIDENT not in actions  # already over
+    assert headline_ids.CREATE_COMMS_CHANNEL not in actions
+    assert headline_ids.CLOSE_INCIDENT not in actions  # already over
     assert "Reported" in json.dumps(post.params["blocks"])
 
 
@@ -269,27 +284,24 @@ def incident(db) -> Incident:
 
 
 def test_the_edit_button_opens_the_modal_prefilled(client, fake_slack, incident):
-    response = post_interaction(client, click(ids.EDIT_INCIDENT, str(incident.pk)))
+    response = post_interaction(client, click(headline_ids.EDIT_INCIDENT, str(incident.pk)))
 
     assert response.status_code == 200
     [call] = fake_slack.calls("views.open")  # in the request: the trigger id expires in 3 s
     view = call.params["view"]
     assert view["callback_id"] == ids.EDIT_MODAL
     assert json.loads(view["private_metadata"])["incident_id"] == incident.pk
-    assert input_block(view, ids.TITLE_INPUT)["element"]["initial_value"] == "Payments are failing"
-    assert (
-        input_block(view, ids.SUMMARY_INPUT)["element"]["initial_value"]
-        == "Card payments return 502."
-    )
-    assert input_block(view, ids.LEAD_INPUT)["element"]["initial_user"] == "U0LEAD"
-    assert input_block(view, ids.SEVERITY_INPUT)["element"]["initial_option"]["value"] == "3"
-    assert not any(b["block_id"] == ids.REPORT_KIND_INPUT for b in view["blocks"])
+    assert input_block(view, "title")["element"]["initial_value"] == "Payments are failing"
+    assert input_block(view, "summary")["element"]["initial_value"] == "Card payments return 502."
+    assert input_block(view, "lead")["element"]["initial_user"] == "U0LEAD"
+    assert input_block(view, "severity")["element"]["initial_option"]["value"] == "3"
+    assert not any(b["block_id"] == "report_kind" for b in view["blocks"])
 
 
 def test_edit_button_failures_are_told_to_the_clicker(client, fake_slack, jobs, incident):
     fake_slack.queue_error("views.open", "expired_trigger_id")
 
-    post_interaction(client, click(ids.EDIT_INCIDENT, str(incident.pk)))
+    post_interaction(client, click(headline_ids.EDIT_INCIDENT, str(incident.pk)))
     jobs()
 
     [note] = fake_slack.calls("chat.postEphemeral")
@@ -329,7 +341,7 @@ def test_saving_the_edit_modal_updates_the_incident_timeline_and_headline(
 
 
 def test_saving_keeps_what_others_changed_while_the_modal_was_open(client, fake_slack, incident):
-    post_interaction(client, click(ids.EDIT_INCIDENT, str(incident.pk)))
+    post_interaction(client, click(headline_ids.EDIT_INCIDENT, str(incident.pk)))
     shown = fake_slack.last_call("views.open").params["view"]["private_metadata"]
     services.incident_update(incident=incident, severity=Severity.CRITICAL)  # @incident sev 1
     payload = edit_submission(
@@ -350,7 +362,7 @@ def test_saving_keeps_what_others_changed_while_the_modal_was_open(client, fake_
 def test_an_edit_with_an_empty_title_is_refused_and_changes_nothing(client, fake_slack, incident):
     answer = post_interaction(client, edit_submission(incident, title=text_input(""))).json()
 
-    assert list(answer["errors"]) == [ids.TITLE_INPUT]
+    assert list(answer["errors"]) == ["title"]
     incident.refresh_from_db()
     assert incident.title == "Payments are failing"
     assert not TimelineEvent.objects.filter(incident=incident).exists()

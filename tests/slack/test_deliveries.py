@@ -9,9 +9,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from slack.housekeeping import prune_failed_attempts
+from slack.delivery.housekeeping import prune_failed_attempts
+from slack.delivery.outbox import post_in_channel
 from slack.models import FailedAttempt
-from slack.outbox import post_in_channel
 from tests.helpers import make_retries_due
 
 

@@ -13,11 +13,11 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
 from core.models import ExternalUser, Incident, Severity
-from slack import ids
-from slack.blocks.headline import headline_blocks
-from slack.headline import post_headline, schedule_headline_update, update_headline
+from slack.delivery.outbox import post_in_channel
+from slack.flows.headline import ids
+from slack.flows.headline.blocks import headline_blocks
+from slack.flows.headline.jobs import post_headline, schedule_headline_update, update_headline
 from slack.models import CommsChannel, HeadlinePost
-from slack.outbox import post_in_channel
 
 SITE = "https://response.example.com"
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
-from slack.housekeeping import prune_processed_events
+from slack.incoming.dedup import prune_processed_events
 from slack.models import ProcessedEvent
 
 

@@ -9,10 +9,10 @@ from django.db import transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
-from slack.comms import bookmark_document
-from slack.handlers.close import ask_for_report
+from slack.delivery.outbox import post_in_channel
+from slack.flows.close.handlers import ask_for_report
+from slack.flows.comms_channel.jobs import bookmark_document
 from slack.models import HeadlinePost
-from slack.outbox import post_in_channel
 from tests.helpers import make_retries_due
 from tests.slack.fake_slack import INCIDENTS_CHANNEL_ID
 from tests.slack.slack_history import ChannelHistory

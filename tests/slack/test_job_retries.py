@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from slack.errors import RateLimited, SlackConnectionError
-from slack.jobs import RETRY
+from slack.delivery.jobs import RETRY
+from slack.web_api.errors import RateLimited, SlackConnectionError
 
 
 def seconds(exception: Exception, attempts: int) -> int:

@@ -11,8 +11,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
 from slack import registry
+from slack.incoming.dispatch import process_event
 from slack.models import CommsChannel
-from slack.tasks import process_event
 from tests.helpers import load_fixture, post_event
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from slack.outbox import post_in_channel
+from slack.delivery.outbox import post_in_channel
 
 
 def posted_texts(fake_slack, channel: str) -> list[str]:

@@ -59,7 +59,7 @@ def test_a_command_word_registered_twice_stops_startup_naming_both_places(tmp_pa
 
     assert result.returncode == 2
     assert "incident command 'help' is registered twice" in result.stderr
-    assert "slack.handlers.commands.show_help" in result.stderr
+    assert "slack.flows.commands.handlers.show_help" in result.stderr
     assert "tests.plugins.duplicate_help.our_help" in result.stderr
     assert "Traceback" not in result.stderr
 

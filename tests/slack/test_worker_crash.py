@@ -11,10 +11,10 @@ from django.db import connection, transaction
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from slack import housekeeping
-from slack.headline import update_headline
-from slack.outbox import post_in_channel
-from slack.tasks import process_event
+from slack.delivery import housekeeping
+from slack.delivery.outbox import post_in_channel
+from slack.flows.headline.jobs import update_headline
+from slack.incoming.dispatch import process_event
 from tests.slack.channel_helpers import channel_posts, incident_with_channel, mention
 from tests.slack.slack_history import ChannelHistory
 from tests.worker_process import PATIENCE_SECONDS, start_worker, stop_worker, wait_for

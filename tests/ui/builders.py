@@ -12,11 +12,12 @@ from core.models import (
     Action,
     ExternalUser,
     Incident,
+    Participation,
     Severity,
     TimelineEvent,
     TimelineEventKind,
 )
-from slack.models import CommsChannel, UserStats
+from slack.models import CommsChannel
 
 PASSWORD = "correct horse battery staple"
 
@@ -115,6 +116,7 @@ def fill_incident(
         Action(incident=target, details=f"Follow up {n} with <@{users[0].external_id}>")
         for n in range(min(entries, 50))
     )
-    UserStats.objects.bulk_create(
-        UserStats(incident=target, user=user, message_count=10 + i) for i, user in enumerate(users)
+    Participation.objects.bulk_create(
+        Participation(incident=target, user=user, message_count=10 + i)
+        for i, user in enumerate(users)
     )

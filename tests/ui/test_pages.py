@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from core import services
-from core.models import Severity, TimelineEventKind
-from slack.models import CommsChannel, UserStats
+from core.models import Participation, Severity, TimelineEventKind
+from slack.models import CommsChannel
 from tests.ui import builders
 from ui.views import INCIDENTS_PER_PAGE
 
@@ -216,8 +216,8 @@ def document(alice):
         due_at=timezone.now() - dt.timedelta(days=1),
     )
     services.action_log(incident=incident, details="Write it up", done=True)
-    UserStats.objects.create(incident=incident, user=alice, message_count=3)
-    UserStats.objects.create(incident=incident, user=bob, message_count=9)
+    Participation.objects.create(incident=incident, user=alice, message_count=3)
+    Participation.objects.create(incident=incident, user=bob, message_count=9)
     return incident
 
 

@@ -10,21 +10,13 @@ import pytest
 from django.urls import reverse
 
 from core.models import Incident, Severity
-from slack import ids
 from slack.workflows import config
 from slack.workflows.models import EscalationTeam, Workflow
+from slack.workflows.pagerduty import blocks as pagerduty_blocks
 from tests.helpers import load_fixture, post_interaction
 from tests.slack.channel_helpers import COMMS, channel_posts, incident_with_channel, mention
-from tests.slack.workflows.fake_pagerduty import FakePagerDuty
 
 _clicks = itertools.count(1)
-
-
-@pytest.fixture
-def pagerduty(settings):
-    with FakePagerDuty() as fake:
-        settings.PAGERDUTY_EVENTS_URL = fake.url
-        yield fake
 
 
 @pytest.fixture
@@ -77,8 +69,8 @@ def test_escalate_lists_the_teams_with_a_button_each(client, fake_slack, jobs, e
     buttons = [b["accessory"] for b in post.params["blocks"] if "accessory" in b]
     database, payments = teams[1], teams[0]  # listed by name
     assert [(b["action_id"], b["value"]) for b in buttons] == [
-        (ids.PAGE_TEAM, f"{incident.pk}:{database.pk}"),
-        (ids.PAGE_TEAM, f"{incident.pk}:{payments.pk}"),
+        (pagerduty_blocks.PAGE_TEAM, f"{incident.pk}:{database.pk}"),
+        (pagerduty_blocks.PAGE_TEAM, f"{incident.pk}:{payments.pk}"),
     ]
     assert all("confirm" in b for b in buttons)
 
@@ -98,8 +90,8 @@ def test_paging_a_team_twice_uses_one_dedup_key(
 ):
     incident = incident_with_channel(severity=Severity.CRITICAL)
 
-    click(client, ids.PAGE_TEAM, f"{incident.pk}:{teams[0].pk}")
-    click(client, ids.PAGE_TEAM, f"{incident.pk}:{teams[0].pk}", user="U0BOB")
+    click(client, pagerduty_blocks.PAGE_TEAM, f"{incident.pk}:{teams[0].pk}")
+    click(client, pagerduty_blocks.PAGE_TEAM, f"{incident.pk}:{teams[0].pk}", user="U0BOB")
     assert pagerduty.events == []  # nothing is sent inside the request
     jobs()
 
@@ -124,8 +116,8 @@ def test_different_teams_get_different_dedup_keys(
 ):
     incident = incident_with_channel()
 
-    click(client, ids.PAGE_TEAM, f"{incident.pk}:{teams[0].pk}")
-    click(client, ids.PAGE_TEAM, f"{incident.pk}:{teams[1].pk}")
+    click(client, pagerduty_blocks.PAGE_TEAM, f"{incident.pk}:{teams[0].pk}")
+    click(client, pagerduty_blocks.PAGE_TEAM, f"{incident.pk}:{teams[1].pk}")
     jobs()
 
     assert len({event["dedup_key"] for event in pagerduty.events}) == 2
@@ -149,7 +141,7 @@ def test_a_refused_page_is_explained_to_whoever_asked(
     incident = incident_with_channel()
     pagerduty.reply(status, body)
 
-    click(client, ids.PAGE_TEAM, f"{incident.pk}:{teams[0].pk}", user="U0CAROL")
+    click(client, pagerduty_blocks.PAGE_TEAM, f"{incident.pk}:{teams[0].pk}", user="U0CAROL")
     jobs()
 
     (told,) = ephemerals(fake_slack, "U0CAROL")
@@ -165,9 +157,9 @@ def test_the_headline_offers_page_on_call_while_pagerduty_is_enabled(
     jobs()
 
     (headline,) = [c for c in fake_slack.calls("chat.postMessage") if c.params["channel"] != COMMS]
-    assert ids.PAGE_ON_CALL in json.dumps(headline.params["blocks"])
+    assert pagerduty_blocks.PAGE_ON_CALL in json.dumps(headline.params["blocks"])
 
-    click(client, ids.PAGE_ON_CALL, str(incident.pk))
+    click(client, pagerduty_blocks.PAGE_ON_CALL, str(incident.pk))
     jobs()
 
     (event,) = pagerduty.events
@@ -181,7 +173,7 @@ def test_no_page_on_call_button_without_pagerduty(client, fake_slack, jobs):
     jobs()
 
     (headline,) = [c for c in fake_slack.calls("chat.postMessage") if c.params["channel"] != COMMS]
-    assert ids.PAGE_ON_CALL not in json.dumps(headline.params["blocks"])
+    assert pagerduty_blocks.PAGE_ON_CALL not in json.dumps(headline.params["blocks"])
     assert Incident.objects.count() == 1
 
 

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test import override_settings
 
 from core.models import Severity, TimelineEvent
-from slack.blocks import statuspage as blocks
 from slack.workflows import config
 from slack.workflows.models import StatuspageIncident, Workflow
+from slack.workflows.statuspage import blocks
 from tests.helpers import load_fixture, post_interaction
 from tests.slack.channel_helpers import COMMS, channel_posts, incident_with_channel, mention
 from tests.slack.workflows.fake_statuspage import PAGE_ID, FakeStatuspage

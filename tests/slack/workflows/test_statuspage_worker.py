@@ -8,9 +8,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from slack.blocks import statuspage as blocks
 from slack.workflows import config
 from slack.workflows.models import Workflow
+from slack.workflows.statuspage import blocks
 from tests.slack.channel_helpers import COMMS, channel_posts, incident_with_channel, mention
 from tests.slack.workflows.fake_statuspage import PAGE_ID, FakeStatuspage
 from tests.slack.workflows.test_statuspage import API_KEY, click_open

@@ -1,0 +1,154 @@
+"""The headline post: an incident's summary message in the central channel (SPEC §6.3).
+
+It is re-rendered whole from the incident every time and sent with ``chat.update``, so it can never
+show a mix of old and new values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.models import IncidentStatus
+from slack.block_kit import Block, document_url, escape, mention, mrkdwn, plain
+from slack.flows.headline import ids
+
+if TYPE_CHECKING:
+    from core.models import Incident
+    from slack.flows.comms_channel.models import CommsChannel
+
+ACTIONS_BLOCK_ID = "incident-actions"
+
+# How the fallback text (notifications, screen readers) says what state the incident is in.
+STATUS_PHRASES = {
+    IncidentStatus.LIVE: "is live",
+    IncidentStatus.RESOLVED: "is resolved",
+    IncidentStatus.REPORTED: "was reported after it was over",
+}
+
+
+def headline_blocks(
+    incident: Incident,
+    *,
+    comms_channel: CommsChannel | None = None,
+    site_url: str,
+    extra_buttons: list[Block] | tuple[Block, ...] = (),
+) -> tuple[str, list[Block]]:
+    """``(fallback text, blocks)`` of the headline post of ``incident``.
+
+    ``extra_buttons`` (from ``@headline_button``: workflows, plugins) follow the built-in ones
+    while the incident is live.
+    """
+    blocks: list[Block] = [
+        {"type": "section", "block_id": "title", "text": mrkdwn(f"*{escape(incident.title)}*")},
+        {"type": "section", "block_id": "facts", "fields": _facts(incident)},
+        {
+            "type": "section",
+            "block_id": "links",
+            "fields": _links(incident, comms_channel, site_url),
+        },
+    ]
+    buttons = _buttons(incident, comms_channel)
+    if buttons and incident.status == IncidentStatus.LIVE:
+        buttons.extend(extra_buttons)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": buttons})
+    return _fallback_text(incident), blocks
+
+
+def _fallback_text(incident: Incident) -> str:
+    reporter = (
+        f", reported by {mention(incident.reporter.external_id)}," if incident.reporter else ""
+    )
+    phrase = STATUS_PHRASES[incident.status]
+    return f"Incident {incident.pk}{reporter} {phrase}: {escape(incident.title)}"
+
+
+def _facts(incident: Incident) -> list[dict]:
+    reporter = mention(incident.reporter.external_id) if incident.reporter else "unknown"
+    lead = mention(incident.lead.external_id) if incident.lead else "not set"
+    severity = incident.severity_text.capitalize() if incident.severity_text else "not set"
+    return [
+        mrkdwn(f"🙋 *Reporter:* {reporter}"),
+        mrkdwn(f"👩‍🚒 *Lead:* {lead}"),
+        mrkdwn(f"{incident.status_emoji} *Status:* {incident.status.label}"),
+        mrkdwn(f"{incident.severity_emoji} *Severity:* {severity}"),
+    ]
+
+
+def _links(incident: Incident, comms_channel: CommsChannel | None, site_url: str) -> list[dict]:
+    url = document_url(incident.pk, site_url)
+    links = [mrkdwn(f"📄 *Document:* <{url}|Incident {incident.pk}>")]
+    if comms_channel is not None:
+        links.append(mrkdwn(f"🗣️ *Comms channel:* <#{comms_channel.channel_id}>"))
+    return links
+
+
+def _buttons(incident: Incident, comms_channel: CommsChannel | None) -> list[Block]:
+    """What can still be done from the headline.
+
+    A live incident can get a comms channel (once), be edited and be closed. A report of
+    something already over is closed from the start, but its reporter may still want to fix a
+    field, so it keeps Edit. A resolved incident is finished with in Slack: no buttons.
+    """
+    if incident.status == IncidentStatus.RESOLVED:
+        return []
+    if incident.status == IncidentStatus.REPORTED:
+        return [_edit_button(incident)]
+    buttons = [_edit_button(incident), _close_button(incident)]
+    if comms_channel is None:
+        buttons.insert(0, _comms_channel_button(incident))
+    return buttons
+
+
+def _button(text: str, action_id: str, incident: Incident) -> Block:
+    return {
+        "type": "button",
+        "text": plain(text),
+        "action_id": action_id,
+        "value": str(incident.pk),
+    }
+
+
+def _comms_channel_button(incident: Incident) -> Block:
+    button = _button("🗣️ Create comms channel", ids.CREATE_COMMS_CHANNEL, incident)
+    button["style"] = "primary"
+    return button
+
+
+def _edit_button(incident: Incident) -> Block:
+    return _button("✏️ Edit", ids.EDIT_INCIDENT, incident)
+
+
+def _close_button(incident: Incident) -> Block:
+    button = _button("✅ Close", ids.CLOSE_INCIDENT, incident)
+    button["confirm"] = {
+        "title": plain("Close this incident?"),
+        "text": mrkdwn(
+            f"Incident {incident.pk} will be marked resolved, and its lead asked to complete "
+            "the report."
+        ),
+        "confirm": plain("Close it"),
+        "deny": plain("Not yet"),
+        "style": "danger",
+    }
+    return button
+
+
+# --- Texts -------------------------------------------------------------------------------------
+
+
+def thanks(*, incident: Incident, headline_link: str) -> str:
+    """The ephemeral note to the reporter where they typed ``/incident``."""
+    if incident.report_only:
+        return (
+            f"Thanks for reporting it :pray: See {headline_link}, and add what you know to the "
+            "report so others can learn from it."
+        )
+    return (
+        f"Thanks for raising the incident :pray: Head over to {headline_link} to complete the "
+        "report and/or help deal with the issue."
+    )
+
+
+def incident_not_found(value: str) -> str:
+    return f"I couldn't find incident {escape(value)}; it may have been deleted."

@@ -1,0 +1,19 @@
+"""Where an incident's headline post is, so that it can be updated in place."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class HeadlinePost(models.Model):
+    """The incident's summary message in the central channel, updated in place."""
+
+    incident = models.OneToOneField(
+        "core.Incident", on_delete=models.CASCADE, related_name="headline_post"
+    )
+    channel_id = models.CharField(max_length=32)
+    ts = models.CharField("message ts", max_length=32, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Headline of incident {self.incident_id}"

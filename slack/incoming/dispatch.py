@@ -1,0 +1,162 @@
+"""Routing verified Slack requests to their registered handlers, each run as it declared.
+
+A handler's declaration (``slack.registry.Context``) decides everything: handlers declared
+``runs="request"`` are called before Slack is answered (slash commands, modal submissions,
+actions that open a modal); the others are accepted here (recorded once, so a retried delivery
+defers nothing more) and run by the jobs ``slack.process_event`` and ``slack.process_action``,
+defined here too. ``Registration.run`` calls each handler as it declared.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from slack import registry
+from slack.delivery.jobs import job
+from slack.flows.comms_channel.models import CommsChannel
+from slack.incoming.dedup import action_key, mark_handled, record_once
+from slack.incoming.parsing import ActionContext, SlashCommand, ViewContext
+
+logger = logging.getLogger(__name__)
+
+Answer = dict[str, Any] | str | None
+
+
+# --- Slash commands ----------------------------------------------------------------------------
+
+
+def handle_slash_command(command: SlashCommand) -> Answer:
+    registration = registry.slash_commands.get(command.command)
+    if registration is None:
+        logger.warning("no handler for slash command %s", command.command)
+        return {"response_type": "ephemeral", "text": f"Sorry, I don't know {command.command}."}
+    return registration.run(command)
+
+
+# --- Events ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def accept_event(envelope: dict[str, Any]) -> bool:
+    """Record the delivery and defer its handling; False for a repeat or an unhandled type.
+
+    The event id is inserted under a unique constraint in the same transaction as the job, so a
+    retry that races the first delivery can never defer a second job.
+    """
+    event = envelope["event"]
+    event_type = event["type"]
+    if not registry.event_handlers.get(event_type):
+        logger.info("no handler for event %s (%s); ignored", event_type, envelope["event_id"])
+        return False
+    if not record_once(envelope["event_id"], event_type):
+        logger.info("event %s already processed; ignored", envelope["event_id"])
+        return False
+    process_event.defer(envelope=envelope)
+    return True
+
+
+@transaction.atomic
+def run_event(envelope: dict[str, Any]) -> None:
+    """Call every handler registered for the event with the incident of its channel.
+
+    One transaction for all handlers: what they write and the replies they defer commit
+    together, so a failed attempt leaves nothing behind and its retry does everything once. The
+    delivery is marked handled in that transaction too: a job run again after it committed (its
+    worker died before recording the job finished) does nothing.
+    """
+    event = envelope["event"]
+    if not mark_handled(envelope.get("event_id", "")):
+        logger.info("event %s was already handled; not again", envelope.get("event_id"))
+        return
+    if is_from_a_bot(event):
+        return
+    channel_id = event_channel_id(event)
+    comms = (
+        CommsChannel.objects.select_related("incident").filter(channel_id=channel_id).first()
+        if channel_id
+        else None
+    )
+    if comms is None:
+        logger.info("event %s in %s, not an incident channel", event["type"], channel_id)
+        return
+    for registration in registry.event_handlers.get(event["type"]):
+        registration.run(comms.incident, event)
+
+
+@job("slack.process_event")
+def process_event(envelope: dict[str, Any]) -> None:
+    """Run the registered handlers of one Events API delivery."""
+    run_event(envelope)
+
+
+def is_from_a_bot(event: dict[str, Any]) -> bool:
+    """Bots' posts (ours included) carry ``bot_id``, often with no subtype (slack-platform §4)."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    return bool(
+        event.get("bot_id") or event.get("subtype") == "bot_message" or message.get("bot_id")
+    )
+
+
+def event_channel_id(event: dict[str, Any]) -> str:
+    """Where the event happened: ``channel_id`` (pins), ``channel`` as an id or an object
+    (renames), or the pinned item's channel."""
+    channel = event.get("channel_id") or event.get("channel")
+    if isinstance(channel, dict):
+        channel = channel.get("id")
+    if not channel:
+        channel = (event.get("item") or {}).get("channel")
+    return channel or ""
+
+
+# --- Interactions --------------------------------------------------------------------------------
+
+
+def handle_interaction(payload: dict[str, Any]) -> dict[str, Any] | None:
+    kind = payload["type"]
+    if kind == "block_actions":
+        return _handle_block_actions(payload)
+    if kind in ("view_submission", "view_closed"):
+        return _handle_view(ViewContext.from_payload(payload))
+    logger.info("no handler for interaction type %s; ignored", kind)
+    return None
+
+
+def _handle_block_actions(payload: dict[str, Any]) -> None:
+    for index, context in enumerate(ActionContext.from_payload(payload)):
+        registration = registry.action_handlers.get(context.action_id)
+        if registration is None:
+            logger.warning("no handler for action %s; ignored", context.action_id)
+            continue
+        if registration.context.runs == "request":
+            registration.run(context)
+            continue
+        with transaction.atomic():
+            if record_once(action_key(payload, index), "block_actions"):
+                process_action.defer(payload=payload, action_index=index)
+
+
+def run_action(payload: dict[str, Any], action_index: int) -> None:
+    """Run one accepted action's handler in the worker, as it declared."""
+    context = ActionContext.from_payload(payload)[action_index]
+    registration = registry.action_handlers.get(context.action_id)
+    if registration is None:
+        logger.warning("action %s lost its handler before it ran", context.action_id)
+        return
+    registration.run(context)
+
+
+@job("slack.process_action")
+def process_action(payload: dict[str, Any], action_index: int) -> None:
+    """Run the handler of one action of a ``block_actions`` payload."""
+    run_action(payload, action_index)
+
+
+def _handle_view(context: ViewContext) -> dict[str, Any] | None:
+    registration = registry.view_handlers.get(context.callback_id)
+    if registration is None:
+        logger.warning("no handler for view %s (%s); ignored", context.callback_id, context.type)
+        return None
+    return registration.run(context)

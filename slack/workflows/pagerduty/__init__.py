@@ -1,0 +1,1 @@
+"""Paging through PagerDuty (SPEC §9): ``@incident escalate``, team buttons, Page on-call."""

@@ -1,0 +1,1 @@
+"""Posting an incident on Statuspage (SPEC §9): ``@incident statuspage``, its form and jobs."""
