@@ -139,7 +139,7 @@ class Registration(Generic[Handler]):
         """
         if not self.context.atomic:
             return self.handler(*args)
-        with slack_calls_forbidden(describe(self.handler)):
+        with slack_calls_forbidden(lambda: describe(self.handler)):
             if connection.in_atomic_block:
                 return self.handler(*args)
             with transaction.atomic():

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-_forbidden_in: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+# What is running, described only when a call is refused: describing a function reads its
+# source file, far too slow to do for every handler run.
+Describe = Callable[[], str]
+
+_forbidden_in: contextvars.ContextVar[Describe | None] = contextvars.ContextVar(
     "slack_calls_forbidden_in", default=None
 )
 
@@ -23,8 +27,9 @@ class SlackCallInTransaction(RuntimeError):
 
 
 @contextlib.contextmanager
-def slack_calls_forbidden(handler: str) -> Iterator[None]:
-    """Inside the block, any Slack Web API call raises ``SlackCallInTransaction``."""
+def slack_calls_forbidden(handler: Describe) -> Iterator[None]:
+    """Inside the block, any Slack Web API call raises ``SlackCallInTransaction``, naming
+    ``handler()``."""
     token = _forbidden_in.set(handler)
     try:
         yield
@@ -34,10 +39,10 @@ def slack_calls_forbidden(handler: str) -> Iterator[None]:
 
 def check_slack_call_allowed(method: str) -> None:
     """Raise if the code running now may not call Slack (the client calls this first)."""
-    handler = _forbidden_in.get()
-    if handler is not None:
+    describe = _forbidden_in.get()
+    if describe is not None:
         raise SlackCallInTransaction(
-            f"{method} was called by {handler}, which runs inside a transaction (atomic=True): "
+            f"{method} was called by {describe()}, which runs inside a transaction (atomic=True): "
             "defer the Slack work as a job (post_in_channel, react, a @job of its own), or "
             "declare the handler atomic=False."
         )
