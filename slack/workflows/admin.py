@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 
 from slack.workflows import config
 from slack.workflows.crypto import UnreadableSecret
-from slack.workflows.definitions import DEFINITIONS
+from slack.workflows.definitions import DEFINITIONS, Parameter
 from slack.workflows.keycheck import encryption_key_problem
 from slack.workflows.models import EscalationTeam, StatuspageIncident, Workflow
 
@@ -21,24 +21,50 @@ class WorkflowForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.unreadable = False
-        definition = DEFINITIONS.get(self.instance.name)
-        stored = self._stored_values()
-        for spec in definition.parameters if definition else ():
-            if spec.secret:
-                state = "stored; leave blank to keep it" if stored.get(spec.name) else "not set"
-                self.fields[spec.name] = forms.CharField(
-                    label=spec.label,
-                    required=False,
-                    widget=forms.PasswordInput(render_value=False),
-                    help_text=f"{spec.help_text} ({state})".strip(),
-                )
-            else:
-                self.fields[spec.name] = forms.CharField(
-                    label=spec.label,
-                    required=False,
-                    initial=stored.get(spec.name, ""),
-                    help_text=spec.help_text,
-                )
+        self.definition = DEFINITIONS.get(self.instance.name)
+        self.stored = self._stored_values()
+        for spec in self.definition.parameters if self.definition else ():
+            self.fields[spec.name] = self._field(spec)
+
+    def _field(self, spec: Parameter) -> forms.CharField:
+        if not spec.secret:
+            return forms.CharField(
+                label=spec.label,
+                required=False,
+                initial=self.stored.get(spec.name, ""),
+                help_text=spec.help_text,
+            )
+        state = "stored; leave blank to keep it" if self.stored.get(spec.name) else "not set"
+        return forms.CharField(
+            label=spec.label,
+            required=False,
+            widget=forms.PasswordInput(render_value=False),
+            help_text=f"{spec.help_text} ({state})".strip(),
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # Disabling is always allowed: it is how one stops a workflow whose settings are broken.
+        if cleaned.get("enabled") and self.definition:
+            self._refuse_missing_parameters(cleaned)
+        return cleaned
+
+    def _refuse_missing_parameters(self, cleaned: dict) -> None:
+        """An enabled workflow without its keys would only fail later, in front of a responder."""
+        for spec in self.definition.missing_to_enable(self._values_once_saved(cleaned)):
+            self.add_error(
+                spec.name, f"{spec.label} is required to enable {self.definition.title}."
+            )
+
+    def _values_once_saved(self, cleaned: dict) -> dict[str, str]:
+        # A blank secret keeps the stored one (see config.workflow_configure), so it counts.
+        values = {}
+        for spec in self.definition.parameters:
+            value = cleaned.get(spec.name) or ""
+            if spec.secret and not value:
+                value = self.stored.get(spec.name, "")
+            values[spec.name] = value
+        return values
 
     def _stored_values(self) -> dict[str, str]:
         if not self.instance.pk:

@@ -11,6 +11,8 @@ class Parameter:
     label: str
     secret: bool = False
     help_text: str = ""
+    # Needed before the workflow can be enabled: without it every use would fail in Slack instead.
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -22,13 +24,25 @@ class Definition:
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
 
+    def missing_to_enable(self, values: dict[str, str]) -> list[Parameter]:
+        """The required parameters that are blank in ``values`` (the values the workflow would
+        have once saved, stored secrets included)."""
+        return [p for p in self.parameters if p.required and not values.get(p.name, "").strip()]
+
 
 STATUSPAGE = Definition(
     name="statuspage",
     title="Statuspage",
     parameters=(
-        Parameter("api_key", "API key", secret=True, help_text="Statuspage → API info."),
-        Parameter("page_id", "Page id", help_text="The id of the page to post incidents on."),
+        Parameter(
+            "api_key", "API key", secret=True, required=True, help_text="Statuspage → API info."
+        ),
+        Parameter(
+            "page_id",
+            "Page id",
+            required=True,
+            help_text="The id of the page to post incidents on.",
+        ),
     ),
 )
 PAGERDUTY = Definition(
@@ -39,6 +53,7 @@ PAGERDUTY = Definition(
             "routing_key",
             "Default routing key",
             secret=True,
+            required=True,
             help_text="An Events API v2 integration key, used when a team has none of its own.",
         ),
     ),

@@ -121,3 +121,88 @@ def test_a_wrong_key_is_reported_in_the_admin(admin_client, statuspage, another_
     ).content.decode()
 
     assert "ENCRYPTED_FIELD_KEY is not the key the stored secrets were encrypted with" in page
+
+
+@pytest.fixture
+def workflow_rows():
+    config.workflow_rows_ensure()
+    return {w.name: w for w in Workflow.objects.all()}
+
+
+def _change(admin_client, workflow: Workflow, data: dict[str, str]):
+    return admin_client.post(reverse("admin:slack_workflow_change", args=[workflow.pk]), data)
+
+
+def test_enabling_statuspage_without_its_keys_is_refused_naming_them(admin_client, workflow_rows):
+    response = _change(admin_client, workflow_rows["statuspage"], {"enabled": "on"})
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"api_key", "page_id"}
+    page = response.content.decode()
+    assert "API key is required to enable Statuspage." in page
+    assert "Page id is required to enable Statuspage." in page
+    assert not config.workflow_config("statuspage").enabled
+
+
+def test_enabling_statuspage_without_a_page_id_names_only_the_page_id(admin_client, workflow_rows):
+    response = _change(
+        admin_client, workflow_rows["statuspage"], {"enabled": "on", "api_key": SECRET}
+    )
+
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) == {"page_id"}
+    stored = config.workflow_config("statuspage")
+    assert (stored.enabled, stored.parameters) == (False, {})
+
+
+def test_enabling_statuspage_with_its_keys_is_saved(admin_client, workflow_rows):
+    response = _change(
+        admin_client,
+        workflow_rows["statuspage"],
+        {"enabled": "on", "api_key": SECRET, "page_id": "pg123"},
+    )
+
+    assert response.status_code == 302
+    stored = config.workflow_config("statuspage")
+    assert (stored.enabled, stored.parameters) == (True, {"api_key": SECRET, "page_id": "pg123"})
+
+
+def test_a_stored_secret_counts_when_enabling(admin_client, workflow_rows):
+    workflow = workflow_rows["statuspage"]
+    config.workflow_configure(workflow=workflow, enabled=False, values={"api_key": SECRET})
+
+    response = _change(admin_client, workflow, {"enabled": "on", "api_key": "", "page_id": "pg1"})
+
+    assert response.status_code == 302
+    assert config.workflow_config("statuspage").enabled
+
+
+def test_enabling_pagerduty_without_a_routing_key_is_refused(admin_client, workflow_rows):
+    response = _change(admin_client, workflow_rows["pagerduty"], {"enabled": "on"})
+
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) == {"routing_key"}
+    assert "Default routing key is required to enable PagerDuty." in response.content.decode()
+    assert not config.workflow_config("pagerduty").enabled
+
+
+def test_enabling_pagerduty_with_a_routing_key_is_saved(admin_client, workflow_rows):
+    response = _change(
+        admin_client, workflow_rows["pagerduty"], {"enabled": "on", "routing_key": "R0UTING"}
+    )
+
+    assert response.status_code == 302
+    stored = config.workflow_config("pagerduty")
+    assert (stored.enabled, stored.parameters) == (True, {"routing_key": "R0UTING"})
+
+
+def test_disabling_is_allowed_without_any_keys(admin_client, workflow_rows):
+    workflow = workflow_rows["statuspage"]
+    workflow.enabled = True  # enabled before this check existed, with nothing configured
+    workflow.save()
+
+    response = _change(admin_client, workflow, {})
+
+    assert response.status_code == 302
+    assert not config.workflow_config("statuspage").enabled
