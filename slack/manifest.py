@@ -9,25 +9,25 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+# Only what Response uses (tests/slack/test_manifest.py maps each Slack call to its scope). Not
+# channels:join (nothing calls conversations.join) nor groups:write (comms channels are public).
 BOT_SCOPES = [
     "app_mentions:read",  # @incident commands
     "bookmarks:read",  # a retried bookmark looks for the one an earlier attempt added
     "bookmarks:write",  # bookmark the incident document in its channel
-    "channels:history",  # messages in comms channels (participation, keywords)
-    "channels:join",
+    "channels:history",  # comms channel messages; a retried post looks for an earlier attempt
     "channels:manage",  # create, rename, invite, topic and purpose of comms channels
     "channels:read",  # find the central channel; channel_rename
     "chat:write",
     "chat:write.public",  # post the headline without joining the central channel first
     "commands",  # /incident
-    "groups:history",
-    "groups:read",
-    "groups:write",
+    "groups:history",  # the same in a private central channel, or a comms channel made private
+    "groups:read",  # find a private central channel; group_rename
     "im:history",  # before a retried DM, look for the one an earlier attempt may have sent
     "im:write",  # DM the lead when an incident closes
     "pins:read",  # pinned messages become the timeline
     "reactions:write",  # ✅ / ❓ on commands
-    "users:read",
+    "users:read",  # names of the people in an incident
     "users:read.email",
 ]
 
