@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,69 @@ def test_empty_variables_keep_their_defaults(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
+
+
+DEV_OVERRIDE = "docker-compose.dev.yml"
+
+
+def _compose_config(directory: Path, *files: str) -> dict:
+    """``docker-compose config`` on a clean copy with no .env, as on a fresh clone (.ci/run)."""
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+    for name in ("docker-compose.yml", DEV_OVERRIDE, "Dockerfile"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, directory / name)
+    shutil.copytree(ROOT / "cron", directory / "cron")
+    result = subprocess.run(
+        [compose, *(arg for name in files for arg in ("-f", name)), "config"],
+        cwd=directory,
+        env={"PATH": os.environ["PATH"], "HOME": str(directory)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def _mounts(service: dict) -> dict[str, str]:
+    """target → source of the service's bind mounts, in either of compose's two spellings."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target = volume.split(":")[:2]
+        else:
+            source, target = volume["source"], volume["target"]
+        mounts[target] = source
+    return mounts
+
+
+def _command(service: dict) -> str:
+    command = service.get("command", [])
+    return command if isinstance(command, str) else " ".join(command)
+
+
+def test_the_dev_override_mounts_the_checkout_and_reloads_on_changes(tmp_path):
+    services = _compose_config(tmp_path, "docker-compose.yml", DEV_OVERRIDE)["services"]
+
+    for name in ("response", "worker"):
+        assert Path(_mounts(services[name])["/app"]) == tmp_path, name
+    web = _command(services["response"])
+    assert "runserver 0.0.0.0:8000" in web and "--noreload" not in web
+    assert "migrate" in web  # as startup.sh web does, before serving
+    worker = _command(services["worker"])
+    assert "./startup.sh worker" in worker  # waits for the database and migrations
+    assert "-newer" in worker  # restarted when a Python file changes
+    # manage.py must not mistake the container for `make run` and invent secrets.
+    assert services["response"]["environment"]["DJANGO_SETTINGS_MODULE"] == "response.settings"
+
+
+def test_the_production_compose_file_runs_the_image_as_built(tmp_path):
+    services = _compose_config(tmp_path, "docker-compose.yml")["services"]
+
+    for name in ("response", "worker"):
+        assert "volumes" not in services[name], name
+        assert "DJANGO_SETTINGS_MODULE" not in services[name]["environment"]
+    assert services["response"]["command"] == ["web"]
+    assert services["worker"]["command"] == ["worker"]
