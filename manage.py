@@ -1,11 +1,19 @@
 #!/usr/bin/env python
-"""Django's command-line utility for administrative tasks."""
+"""Django's command-line utility for administrative tasks.
+
+In a checkout it uses the same local values as ``make run`` (response/local.py): the secrets in
+``.data/local-secrets.env`` and the embedded database, so ``manage.py createsuperuser`` just works.
+"""
 
 import os
 import sys
 
 
 def main() -> None:
+    from response import local
+
+    # Before the settings module is named: naming one yourself means "no local values".
+    local.apply_if_local()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "response.settings")
     from django.core.management import execute_from_command_line
 

@@ -4,9 +4,11 @@ Starts the embedded PostgreSQL (unless ``DATABASE_URL`` is set), applies migrati
 web server, the job worker and a cron ticker under honcho, their output interleaved. Ctrl-C stops
 them all; the database stops last, when this process exits.
 
-Values missing from the environment and ``.env`` get local ones: the required secrets are generated
-once and kept in ``.data/local-secrets.env`` (so encrypted data stays readable across runs), debug
-mode is on, and Slack calls go to the local sandbox address unless a real ``SLACK_TOKEN`` is set.
+Values missing from the environment and ``.env`` get local ones (``response/local.py``, which
+``manage.py`` shares): the required secrets are generated once and kept in
+``.data/local-secrets.env`` (so encrypted data stays readable across runs), debug mode is on,
+``SITE_URL`` is the address printed, and Slack calls go to the local sandbox address unless a real
+``SLACK_TOKEN`` is set.
 Then the Slack sandbox (``python -m sandbox``) runs beside them, with the same signing secret,
 delivering to this web server and keeping its workspace in the data directory.
 """
@@ -14,28 +16,24 @@ delivering to this web server and keeping its workspace in the data directory.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
-from dotenv import dotenv_values, load_dotenv
+from dotenv import load_dotenv
 
-ROOT = Path(__file__).resolve().parent.parent
-GENERATED_SECRETS = (
-    "DJANGO_SECRET_KEY",
-    "SLACK_SIGNING_SECRET",
-    "CRON_TOKEN",
-    "ENCRYPTED_FIELD_KEY",
-)
+from response import local
+
+ROOT = local.ROOT
 
 
 def main() -> int:
-    load_dotenv(ROOT / ".env", override=False)
-    data_dir = Path(os.environ.get("RESPONSE_DATA_DIR") or ROOT / ".data")
+    load_dotenv(local.DOTENV, override=False)
+    data_dir = local.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = os.environ.get("RESPONSE_PORT", "8000")
-    _apply_local_defaults(data_dir, port)
+    port = local.port()
+    # The same values manage.py fills in on its own (response/local.py), so the two agree.
+    local.apply_local_defaults(data_dir, port)
 
     if not os.environ.get("DATABASE_URL"):
         from response.embedded_db import embedded_database_url
@@ -59,18 +57,14 @@ def main() -> int:
     if sandbox:
         _configure_sandbox(data_dir, port)
         processes["sandbox"] = _quote([sys.executable, "-m", "sandbox"])
-    _print_banner(port, sandbox=sandbox)
+    _print_banner(sandbox=sandbox)
     return _supervise(processes)
-
-
-def _sandbox_api_url() -> str:
-    return f"http://127.0.0.1:{os.environ.get('SANDBOX_PORT') or '8999'}/api/"
 
 
 def _uses_sandbox() -> bool:
     """No real token and Slack calls going to the local sandbox: then the sandbox must run."""
     return not os.environ.get("SLACK_TOKEN") and (
-        os.environ.get("SLACK_API_BASE_URL") == _sandbox_api_url()
+        os.environ.get("SLACK_API_BASE_URL") == local.sandbox_api_url()
     )
 
 
@@ -80,25 +74,6 @@ def _configure_sandbox(data_dir: Path, port: str) -> None:
     env.setdefault("SANDBOX_RESPONSE_URL", f"http://127.0.0.1:{port}")
     # Response's database refers to the sandbox's channels, so the sandbox keeps them too.
     env.setdefault("SANDBOX_STATE_FILE", str(data_dir / "sandbox-state.json"))
-
-
-def _apply_local_defaults(data_dir: Path, port: str) -> None:
-    env = os.environ
-    env.setdefault("DJANGO_DEBUG", "1")
-    env.setdefault("SITE_URL", f"http://localhost:{port}")
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    if not env.get("SLACK_TOKEN"):
-        env.setdefault("SLACK_API_BASE_URL", _sandbox_api_url())
-    stored = data_dir / "local-secrets.env"
-    known = {k: v for k, v in dotenv_values(stored).items() if v} if stored.exists() else {}
-    for name in GENERATED_SECRETS:
-        if env.get(name):
-            continue
-        if name not in known:
-            known[name] = secrets.token_urlsafe(32)
-        env[name] = known[name]
-    stored.write_text("".join(f"{name}={value}\n" for name, value in sorted(known.items())))
-    stored.chmod(0o600)
 
 
 def _create_admin_if_asked(manage: list[str]) -> None:
@@ -118,8 +93,9 @@ def _create_admin_if_asked(manage: list[str]) -> None:
         sys.stderr.write(result.stderr)
 
 
-def _print_banner(port: str, *, sandbox: bool) -> None:
-    site = f"http://localhost:{port}"
+def _print_banner(*, sandbox: bool) -> None:
+    # SITE_URL itself: the links Response posts into Slack then lead to the host people log in on.
+    site = local.site_url()
     slack = os.environ.get("SLACK_API_BASE_URL", "https://slack.com/api/")
     first = []
     if sandbox:

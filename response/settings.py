@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "core",
     "slack",
     "ui",
+    "response.apps.ResponseConfig",  # system checks only (response/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -90,7 +91,8 @@ REAL_SLACK_API = "https://slack.com/api/"
 SLACK_TOKEN = (
     env_required(
         "SLACK_TOKEN",
-        "It is the Bot User OAuth Token (xoxb-…) on your Slack app's 'OAuth & Permissions' page.",
+        "It is the Bot User OAuth Token (xoxb-…) on your Slack app's 'OAuth & Permissions' page; "
+        "to try Response without Slack, run `make run`, which starts the Slack sandbox.",
     )
     if SLACK_API_BASE_URL.rstrip("/") == REAL_SLACK_API.rstrip("/")
     else env_str("SLACK_TOKEN", "xoxb-sandbox")

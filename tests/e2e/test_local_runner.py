@@ -62,6 +62,27 @@ def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
+def _createsuperuser_beside_the_runner(env: dict[str, str], data_dir: Path) -> None:
+    """The README's `manage.py createsuperuser`, typed in another terminal while make run is up."""
+    secrets_file = data_dir / "local-secrets.env"
+    kept = secrets_file.read_text()
+    created = subprocess.run(
+        [sys.executable, "manage.py", "createsuperuser", "--noinput"],
+        cwd=ROOT,
+        env={
+            **env,
+            "DJANGO_SUPERUSER_USERNAME": "second-terminal",
+            "DJANGO_SUPERUSER_EMAIL": "second@example.com",
+            "DJANGO_SUPERUSER_PASSWORD": "a-long-local-password",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    assert secrets_file.read_text() == kept, "manage.py must use the runner's secrets"
+
+
 @pytest.mark.slow
 def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
     port = _free_port()
@@ -94,6 +115,7 @@ def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
             for child in psutil.Process(runner.pid).children(recursive=True)
         )
         assert worker_up, "the job worker should run beside the web server"
+        _createsuperuser_beside_the_runner(env, tmp_path / "data")
         status, page = _wait_for(f"http://127.0.0.1:{sandbox_port}/", runner, 30)
         assert status == 200 and b"<html" in page.lower(), "the Slack sandbox's page"
 
@@ -106,6 +128,8 @@ def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
     assert runner.returncode == 0, output
     assert "web stopped" in output and "worker stopped" in output
     assert "sandbox stopped" in output
+    # The printed address is SITE_URL, so links posted into Slack lead to the same host.
+    assert f"health       http://localhost:{port}/healthz" in output
     opening = output.index(f"Open http://127.0.0.1:{sandbox_port}/ to use Response as a Slack user")
     assert opening < output.index("Response is starting"), "the sandbox's page comes first"
     deadline = time.monotonic() + 10
