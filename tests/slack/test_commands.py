@@ -224,3 +224,91 @@ def test_a_failing_command_leaves_nothing_half_done(client, incident, fake_slack
         task_name__in=["slack.post_message", "slack.add_reaction"]
     ).exists()
     assert channel_posts(fake_slack) == []
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [
+        "<@>",  # an empty mention token
+        "<@U0BOB",  # a mention token that never closes
+        "@nobody",  # typed as plain text: Slack sends it as such, not as a mention
+        "bob",  # a plain word
+    ],
+)
+def test_lead_naming_nobody_is_refused_and_the_lead_stays(
+    client, incident, fake_slack, jobs, argument
+):
+    mention(client, "lead <@U0BOB>")
+    jobs()
+
+    envelope = mention(client, f"lead {argument}", user="U0CAROL")
+    jobs()
+
+    assert fresh(incident).lead.external_id == "U0BOB"
+    assert reactions_on(fake_slack, envelope["event"]["ts"]) == ["question"]
+    hint = channel_posts(fake_slack)[-1]
+    assert "`@incident lead @someone`" in hint
+    assert "`@incident lead`" in hint
+    assert "<@U0CAROL> is now leading this incident." not in channel_posts(fake_slack)
+
+
+def test_lead_with_a_mention_and_more_words_sets_the_mentioned_person(
+    client, incident, fake_slack, jobs
+):
+    envelope = mention(client, "lead <@U0BOB|bob> please")
+    jobs()
+
+    assert fresh(incident).lead.external_id == "U0BOB"
+    assert reactions_on(fake_slack, envelope["event"]["ts"]) == ["white_check_mark"]
+
+
+@pytest.mark.parametrize("command", ["summary", "summary {long}"])
+def test_a_long_summary_is_trimmed_with_a_link_to_the_document(
+    client, incident, fake_slack, jobs, command
+):
+    from slack.block_kit import document_url
+
+    long = "Card payments fail at checkout. " * 190  # over 6,000 characters
+    assert len(long) > 6000
+    incident.summary = long
+    incident.save(update_fields=["summary"])
+
+    mention(client, command.format(long=long))
+    jobs()
+
+    reply = channel_posts(fake_slack)[-1]
+    assert len(reply) <= 4000
+    assert "…" in reply
+    assert document_url(incident.pk, "http://testserver") in reply
+    assert reply.startswith("*The ")
+
+
+def test_a_short_reply_is_posted_as_it_is(client, incident, fake_slack, jobs):
+    mention(client, "summary Card payments fail")
+    jobs()
+
+    assert channel_posts(fake_slack)[-1] == "*The summary has been updated to:*\nCard payments fail"
+
+
+def test_every_reply_is_kept_to_size_even_an_unknown_command(client, incident, fake_slack, jobs):
+    envelope = mention(client, "x" * 6000)
+    jobs()
+
+    reply = channel_posts(fake_slack)[-1]
+    assert reply.startswith("I don't know the command `xxx")
+    assert len(reply) <= 4000
+    assert reactions_on(fake_slack, envelope["event"]["ts"]) == ["question"]
+
+
+def test_trimming_never_leaves_half_a_link(client, incident, fake_slack, jobs):
+    # Nearly every character sits inside a <url|label> token, so any cut lands in one.
+    link = "<https://runbooks.example.com/" + "a" * 90 + "|runbook> "
+    incident.summary = link * 60
+    incident.save(update_fields=["summary"])
+
+    mention(client, "summary")
+    jobs()
+
+    reply = channel_posts(fake_slack)[-1]
+    assert len(reply) <= 4000
+    assert reply.count("<") == reply.count(">")

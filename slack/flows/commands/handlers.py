@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from core import services
 from core.exceptions import IncidentAlreadyClosed
 from core.models import Incident, Severity
 from slack import registry
+from slack.block_kit import document_url
 from slack.flows.close import blocks as messages
 from slack.flows.commands import reactions
 from slack.flows.comms_channel.rename import schedule_rename
@@ -28,6 +30,9 @@ logger = logging.getLogger(__name__)
 # "<@U123> lead <@U456>" or "<@U123|incident> Lead …": leading mentions, a word, the rest.
 LEADING_MENTIONS = re.compile(r"^(\s*<@[A-Z0-9]+(?:\|[^>]*)?>)+")
 USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+
+# Slack recommends keeping a message's text under 4,000 characters; longer replies are trimmed.
+MAX_REPLY_CHARS = 4000
 
 Reply = tuple[bool, str | None]
 
@@ -53,20 +58,39 @@ def handle_mention(incident: Incident, event: dict[str, Any]) -> None:
     word, arguments = parse_command(event.get("text", ""))
     registration = registry.incident_commands.get(word)
     if registration is None:
-        reactions.react(channel, ts, reactions.NOT_UNDERSTOOD)
-        incident.comms_channel.post_in_channel(
-            f"I don't know the command `{word}`. "
-            f"`@{settings.INCIDENT_BOT_NAME} help` lists what I can do."
-        )
-        return
-    handled, reply = registration.run(incident, user_id, arguments)
+        handled, reply = _unknown_command(word)
+    else:
+        handled, reply = registration.run(incident, user_id, arguments)
     reactions.react(channel, ts, reactions.HANDLED if handled else reactions.NOT_UNDERSTOOD)
     if reply:
-        incident.comms_channel.post_in_channel(reply)
+        # Every command's reply goes out here, so this is the one place that keeps it to size.
+        incident.comms_channel.post_in_channel(fit_reply(reply, incident))
+
+
+def fit_reply(text: str, incident: Incident) -> str:
+    """``text`` cut to fit one Slack message, ending with a link to the whole story.
+
+    Replies quote what people wrote (a summary can run to pages); Slack truncates long messages
+    silently, so we cut first and point at the incident document, which holds everything.
+    """
+    if len(text) <= MAX_REPLY_CHARS:
+        return text
+    url = document_url(incident.pk, settings.SITE_URL)
+    ending = f"…\n_Too long for Slack: the rest is in <{url}|the incident document>._"
+    kept = text[: MAX_REPLY_CHARS - len(ending)]
+    # Never leave half a <@U…|…> or <url|…> token: Slack would show it as raw text.
+    opened, closed = kept.rfind("<"), kept.rfind(">")
+    if opened > closed:
+        kept = kept[:opened]
+    return kept.rstrip() + ending
 
 
 def _bot() -> str:
     return f"@{settings.INCIDENT_BOT_NAME}"
+
+
+def _unknown_command(word: str) -> Reply:
+    return False, f"I don't know the command `{word}`. `{_bot()} help` lists what I can do."
 
 
 @incident_command(["help"], helptext="List the commands and how to use them")
@@ -100,10 +124,31 @@ def set_impact(incident: Incident, user_id: str, message: str) -> Reply:
     return _text_field(incident, user_id, "impact", "impact", message)
 
 
+# Who ``lead <argument>`` names, first match wins: nothing means the speaker, a real mention means
+# that person. Anything else ("bob", "@nobody" typed as text, an empty or broken "<@") names
+# nobody, and guessing the speaker there would hand them the incident by accident.
+LEAD_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]]] = [
+    (re.compile(r"^$"), lambda _, speaker: speaker),
+    (USER_MENTION, lambda mentioned, _: mentioned.group(1)),  # matched from the start
+]
+
+
+def lead_named_by(message: str, speaker_id: str) -> str | None:
+    """The Slack user id ``lead <message>`` asks for, or None when it names nobody."""
+    for pattern, who in LEAD_RULES:
+        if matched := pattern.match(message.strip()):
+            return who(matched, speaker_id)
+    return None
+
+
 @incident_command(["lead"], helptext="Make someone the lead: `lead @someone` (or yourself)")
 def set_lead(incident: Incident, user_id: str, message: str) -> Reply:
-    mentioned = USER_MENTION.search(message)
-    lead_id = mentioned.group(1) if mentioned else user_id
+    lead_id = lead_named_by(message, user_id)
+    if lead_id is None:
+        return False, (
+            f"I couldn't tell who `{message}` is. Mention them so Slack links the name: "
+            f"`{_bot()} lead @someone`, or `{_bot()} lead` alone to take the lead yourself."
+        )
     services.incident_update(incident=incident, actor=user_for(user_id), lead=user_for(lead_id))
     return True, f"<@{lead_id}> is now leading this incident."
 
