@@ -117,3 +117,26 @@ def test_events_make_no_slack_calls_in_the_request(client, incident, fake_slack)
     deliver(client, "event_message")
 
     assert fake_slack.calls() == []
+
+
+def test_an_edit_that_names_the_message_only_in_previous_message_updates_its_entry(
+    client, incident, jobs
+):
+    # Slack's own SDK fixtures carry message_changed events whose ``message`` has no ts: the
+    # edited message is named only by ``previous_message.ts``.
+    deliver(client, "event_pin_added")
+    deliver(
+        client,
+        "event_message_changed",
+        message={"type": "message", "user": "U0BOB", "text": "Rolled back to v2.3.0"},
+        previous_message={
+            "type": "message",
+            "user": "U0BOB",
+            "text": "Rolled back the payments deploy",
+            "ts": "1700000050.000200",
+        },
+    )
+    jobs()
+
+    (entry,) = pin_entries(incident)
+    assert entry.text == "Rolled back to v2.3.0"

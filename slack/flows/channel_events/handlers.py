@@ -77,10 +77,13 @@ def follow_message(incident: Incident, event: dict[str, Any]) -> None:
 
 def _follow_edit(incident: Incident, event: dict[str, Any]) -> None:
     message = event.get("message") or {}
-    if message.get("ts"):
+    # Some message_changed events (Slack's own SDK fixtures among them) name the edited message
+    # only in previous_message.ts; the event's top-level ts is the time of the edit, never that.
+    ts = message.get("ts") or (event.get("previous_message") or {}).get("ts")
+    if ts:
         services.timeline_source_edit(
             incident=incident,
-            source_ref=pin_source(event["channel"], message["ts"]),
+            source_ref=pin_source(event["channel"], ts),
             text=message.get("text", ""),
         )
 
