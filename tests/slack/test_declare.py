@@ -105,11 +105,33 @@ def test_incident_command_answers_at_once_and_then_opens_the_report_modal(client
     ]
 
 
-def test_a_long_command_text_is_cut_to_what_a_title_may_hold(client, fake_slack):
-    post_form(client, "/slack/slash_command", slash_command("payments " * 40))
+def test_a_command_text_too_long_for_a_title_is_kept_whole_in_the_summary(client, fake_slack):
+    # 300 characters, and the 200th falls inside a word: nothing typed is lost, no word is cut.
+    text = " ".join(["payments"] * 33) + " fail"
+    assert len(text) == 301 and text[199] != " "
+
+    post_form(client, "/slack/slash_command", slash_command(text))
 
     [call] = fake_slack.wait_for_calls("views.open")
-    assert len(input_block(call.params["view"], "title")["element"]["initial_value"]) == 200
+    view = call.params["view"]
+    title = input_block(view, "title")
+    prefilled = title["element"]["initial_value"]
+    assert len(prefilled) <= title["element"]["max_length"] == 200
+    assert prefilled == " ".join(["payments"] * 22) + "…"  # cut between words, and says so
+    assert "shortened" in title["hint"]["text"]
+    assert input_block(view, "summary")["element"]["initial_value"] == text
+
+
+def test_a_command_text_that_fits_is_the_title_alone(client, fake_slack):
+    text = "x" * 200
+
+    post_form(client, "/slack/slash_command", slash_command(f"  {text} "))
+
+    [call] = fake_slack.wait_for_calls("views.open")
+    view = call.params["view"]
+    assert input_block(view, "title")["element"]["initial_value"] == text
+    assert "hint" not in input_block(view, "title")
+    assert "initial_value" not in input_block(view, "summary")["element"]
 
 
 def test_incident_help_answers_with_usage_and_calls_no_slack(client, fake_slack):
@@ -138,6 +160,26 @@ def test_a_modal_that_cannot_be_opened_is_explained_to_the_user(client, fake_sla
 
     assert response.status_code == 200
     assert "couldn't open the incident form" in told_through_the_response_url(fake_slack)
+
+
+# What the person is told for each way a trigger id can be refused (slack-platform.md §3.2).
+TRIGGER_REFUSALS = [
+    ("expired_trigger_id", "within 3 seconds"),
+    ("exchanged_trigger_id", "already used"),
+    ("invalid_trigger_id", "not valid"),
+]
+
+
+@pytest.mark.parametrize(("error", "said"), TRIGGER_REFUSALS)
+def test_each_refused_trigger_is_explained_for_what_it_is(client, fake_slack, error, said):
+    fake_slack.queue_error("views.open", error)
+
+    post_form(client, "/slack/slash_command", slash_command("payments are failing"))
+
+    told = told_through_the_response_url(fake_slack)
+    assert said in told
+    others = [text for code, text in TRIGGER_REFUSALS if code != error]
+    assert not any(text in told for text in others)
 
 
 def test_opening_the_modal_gives_up_before_the_trigger_expires(client, fake_slack, settings):
@@ -307,6 +349,48 @@ def test_edit_button_failures_are_told_to_the_clicker(client, fake_slack, jobs, 
     [note] = fake_slack.calls("chat.postEphemeral")
     assert note.params["user"] == "U0BOB"
     assert f"couldn't open the form to edit incident {incident.pk}" in note.params["text"]
+
+
+@pytest.mark.parametrize(("error", "said"), TRIGGER_REFUSALS)
+def test_a_refused_trigger_on_the_edit_button_is_explained(
+    client, fake_slack, jobs, incident, error, said
+):
+    fake_slack.queue_error("views.open", error)
+
+    post_interaction(client, click(headline_ids.EDIT_INCIDENT, str(incident.pk)))
+    jobs()
+
+    [note] = fake_slack.calls("chat.postEphemeral")
+    assert said in note.params["text"]
+    assert not any(text in note.params["text"] for code, text in TRIGGER_REFUSALS if code != error)
+
+
+def block_ids(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    """Each headline block's id, by the stable part before its content hash."""
+    return {block["block_id"].rsplit("-", 1)[0]: block["block_id"] for block in blocks}
+
+
+def test_an_edit_gives_new_block_ids_only_to_the_headline_blocks_it_changed(
+    client, fake_slack, jobs, incident
+):
+    jobs()  # the headline is posted
+    [post] = fake_slack.calls("chat.postMessage")
+    payload = edit_submission(
+        incident,
+        title=text_input("Payments are failing"),
+        summary=text_input("Card payments return 502."),
+        severity={"type": "static_select", **option("1")},  # minor -> critical
+    )
+    post_interaction(client, payload)
+    jobs()
+
+    [update] = fake_slack.calls("chat.update")
+    before, after = block_ids(post.params["blocks"]), block_ids(update.params["blocks"])
+    assert before.keys() == after.keys() >= {"title", "facts", "incident-actions"}
+    assert after["facts"] != before["facts"]
+    assert after["title"] == before["title"]
+    assert after["incident-actions"] == before["incident-actions"]
+    assert buttons(update.params["blocks"]) == buttons(post.params["blocks"])
 
 
 def test_saving_the_edit_modal_updates_the_incident_timeline_and_headline(

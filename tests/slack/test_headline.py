@@ -102,6 +102,24 @@ def test_user_text_cannot_ping_or_link():
     assert blocks[0]["text"]["text"] == "*&lt;!channel&gt; &amp; &lt;http://x|y&gt;*"
 
 
+def test_a_block_gets_a_new_id_when_its_content_changes_and_keeps_it_otherwise():
+    # Slack clients may keep showing a block whose id they already know (SPEC §6.3, chat.update).
+    incident = an_incident(severity=Severity.MINOR)
+    _, before = headline_blocks(incident, site_url=SITE)
+    incident.severity = Severity.CRITICAL
+    _, after = headline_blocks(incident, site_url=SITE)
+
+    ids_before = [b["block_id"] for b in before]
+    ids_after = [b["block_id"] for b in after]
+    assert ids_after[0] == ids_before[0]  # the title
+    assert ids_after[1] != ids_before[1]  # the facts, severity among them
+    assert ids_after[2:] == ids_before[2:]  # the links and the buttons
+    assert ids_after[0].startswith("title-") and ids_after[1].startswith("facts-")
+    assert [b["action_id"] for b in buttons(after)] == [b["action_id"] for b in buttons(before)]
+    assert len(set(ids_after)) == len(ids_after)
+    assert all(len(block_id) <= 255 for block_id in ids_after)
+
+
 # --- Posting and updating ------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from slack.block_kit import Block, input_block, plain
@@ -19,19 +20,22 @@ if TYPE_CHECKING:
     from core.models import Incident
 
 
-def report_modal(*, title: str = "", channel_id: str = "") -> dict[str, Any]:
-    """The modal ``/incident [text]`` opens, its title prefilled with ``text``.
+def report_modal(*, text: str = "", channel_id: str = "") -> dict[str, Any]:
+    """The modal ``/incident [text]`` opens, prefilled from ``text`` (see ``_prefill``).
 
     ``channel_id`` (where the command was typed) travels in ``private_metadata`` so the reporter
     can be thanked there.
     """
-    initial = {fields.TITLE.name: title}
+    initial, hints = _prefill(text)
     return _modal(
         callback_id=ids.REPORT_MODAL,
         title="Report an incident",
         submit="Report",
         metadata={"channel_id": channel_id} if channel_id else {},
-        blocks=[_input(field, initial.get(field.name)) for field in fields.FIELDS],
+        blocks=[
+            _input(field, initial.get(field.name), hint=hints.get(field.name, field.hint))
+            for field in fields.FIELDS
+        ],
     )
 
 
@@ -78,11 +82,51 @@ def _modal(
     }
 
 
-def _input(field: Field, initial: Any) -> Block:
-    """The field's input block, its element prefilled with ``initial``."""
+def _input(field: Field, initial: Any, *, hint: str | None = None) -> Block:
+    """The field's input block, its element prefilled with ``initial``; ``hint`` replaces the
+    field's own."""
     return input_block(
-        field.name, field.label, field.element(initial), optional=field.optional, hint=field.hint
+        field.name,
+        field.label,
+        field.element(initial),
+        optional=field.optional,
+        hint=field.hint if hint is None else hint,
     )
+
+
+def _prefill(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The report modal's initial values and hints (by field name) for the command's ``text``.
+
+    A text that fits is the title. A longer one cannot be prefilled whole (Slack refuses an
+    ``initial_value`` longer than the input's ``max_length``), and a modal can show an error only
+    once it is submitted. So nothing typed is lost and nothing is cut silently: the title gets
+    the text cut between words, with an ellipsis, the Summary gets the text itself, and a hint
+    under the title says so. The person can then reword the title; one still too long is
+    refused on submission (``form.py``).
+    """
+    text = text.strip()
+    title_limit = fields.TITLE_MAX_LENGTH
+    if len(text) <= title_limit:
+        return {fields.TITLE.name: text}, {}
+    summary = shorten(text, fields.TEXT_INPUT_LIMIT)
+    kept = "your whole text" if summary == text else "as much of your text as fits"
+    hint = (
+        f"Your text was longer than a title may be ({title_limit} characters), so the title "
+        f"was shortened; {kept} is in the Summary below."
+    )
+    values = {fields.TITLE.name: shorten(text, title_limit), fields.SUMMARY.name: summary}
+    return values, {fields.TITLE.name: hint}
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters; else as many of its first words as fit
+    with an ellipsis after them (a first word longer than that is cut: it has no boundary)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]  # room for the ellipsis
+    if not text[limit - 1].isspace():  # the cut falls inside a word: leave that word out
+        head = re.sub(r"\s*\S*$", "", head) or head
+    return head.rstrip() + "…"
 
 
 # --- Texts -------------------------------------------------------------------------------------

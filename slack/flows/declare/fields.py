@@ -88,16 +88,6 @@ def _text_element(
     return element
 
 
-def _title_element(initial: str | None, *, placeholder: str) -> Block:
-    # A slash command's text can be longer than a title may be; prefill what fits.
-    return _text_element(
-        (initial or "").strip()[:TITLE_MAX_LENGTH],
-        placeholder=placeholder,
-        multiline=False,
-        max_length=TITLE_MAX_LENGTH,
-    )
-
-
 def _report_kind_element(initial: str | None) -> Block:
     options = {value: _option(text, value) for value, text in REPORT_KIND_LABELS.items()}
     return {
@@ -139,7 +129,14 @@ TITLE = Field(
     name="title",
     label="Title",
     optional=False,
-    element=partial(_title_element, placeholder="What's happened, in a sentence?"),
+    # Slack refuses an initial_value longer than max_length: the report modal shortens a
+    # command's text itself, so that it can say so (blocks.py).
+    element=partial(
+        _text_element,
+        placeholder="What's happened, in a sentence?",
+        multiline=False,
+        max_length=TITLE_MAX_LENGTH,
+    ),
     form_field=forms.CharField(
         max_length=TITLE_MAX_LENGTH,
         error_messages={

@@ -33,7 +33,7 @@ from slack.incoming.parsing import ActionContext, SlashCommand, ViewContext
 from slack.registry import action_handler, slash_command, view_handler
 from slack.users import user_for
 from slack.web_api.client import get_slack_client
-from slack.web_api.errors import ExpiredTriggerId, SlackConnectionError, SlackError
+from slack.web_api.errors import SlackError
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def report_incident(command: SlashCommand) -> Answer:
     """``/incident help`` explains; ``/incident [title]`` opens the report modal."""
     if command.text.strip().lower() == "help":
         return blocks.usage(bot_name=settings.INCIDENT_BOT_NAME)
-    view = blocks.report_modal(title=command.text, channel_id=command.channel_id)
+    view = blocks.report_modal(text=command.text, channel_id=command.channel_id)
     # Slack is answered at once; the modal opens a moment later, well within the trigger's 3 s.
     after_response.soon(
         open_report_modal,
@@ -183,8 +183,18 @@ def _model_errors(error: ValidationError) -> dict[str, str]:
 
 def _why(error: SlackError) -> str:
     """The reason a modal did not open, in words for the person who asked."""
-    if isinstance(error, ExpiredTriggerId):
-        return "Slack handed your request over too late (a form must open within 3 seconds)."
-    if isinstance(error, SlackConnectionError):
-        return "Slack could not be reached."
-    return f"Slack answered `{error.code}`."
+    return MODAL_REFUSALS.get(error.code, f"Slack answered `{error.code}`.")
+
+
+# Why a modal did not open, by Slack's error code. A trigger id opens one modal, within 3 s of
+# the request it came with (slack-platform.md §3.2); each code says which of those went wrong, so
+# the person is told that one. The errors module files all three trigger codes under
+# ``ExpiredTriggerId`` (callers react alike), hence the code, not the class, is the key.
+MODAL_REFUSALS: dict[str, str] = {
+    "expired_trigger_id": (
+        "Slack handed your request over too late (a form must open within 3 seconds)."
+    ),
+    "exchanged_trigger_id": "Slack says this request was already used to open a form.",
+    "invalid_trigger_id": "Slack says this request is not valid for opening a form.",
+    "connection_error": "Slack could not be reached.",
+}

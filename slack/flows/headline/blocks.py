@@ -6,6 +6,8 @@ show a mix of old and new values.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 from core.models import IncidentStatus
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from core.models import Incident
     from slack.flows.comms_channel.models import CommsChannel
 
+# The stable part of the buttons block's id; the rest follows its content (``_with_id``).
 ACTIONS_BLOCK_ID = "incident-actions"
 
 # How the fallback text (notifications, screen readers) says what state the incident is in.
@@ -39,20 +42,28 @@ def headline_blocks(
     while the incident is live.
     """
     blocks: list[Block] = [
-        {"type": "section", "block_id": "title", "text": mrkdwn(f"*{escape(incident.title)}*")},
-        {"type": "section", "block_id": "facts", "fields": _facts(incident)},
-        {
-            "type": "section",
-            "block_id": "links",
-            "fields": _links(incident, comms_channel, site_url),
-        },
+        _with_id("title", {"type": "section", "text": mrkdwn(f"*{escape(incident.title)}*")}),
+        _with_id("facts", {"type": "section", "fields": _facts(incident)}),
+        _with_id("links", {"type": "section", "fields": _links(incident, comms_channel, site_url)}),
     ]
     buttons = _buttons(incident, comms_channel)
     if buttons and incident.status == IncidentStatus.LIVE:
         buttons.extend(extra_buttons)
     if buttons:
-        blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": buttons})
+        blocks.append(_with_id(ACTIONS_BLOCK_ID, {"type": "actions", "elements": buttons}))
     return _fallback_text(incident), blocks
+
+
+def _with_id(prefix: str, block: Block) -> Block:
+    """``block`` with the id ``<prefix>-<digest of its content>``.
+
+    Slack's clients may keep showing a block whose id they have seen before, so a block whose
+    content changes needs a new id on ``chat.update``; one that does not change keeps its id.
+    The prefix says which block it is. Buttons are routed by their action ids, which never
+    change, not by this id.
+    """
+    content = json.dumps(block, sort_keys=True, ensure_ascii=False).encode()
+    return {**block, "block_id": f"{prefix}-{hashlib.sha256(content).hexdigest()[:12]}"}
 
 
 def _fallback_text(incident: Incident) -> str:
