@@ -1,17 +1,20 @@
-"""Incident text as people should read it: Slack markup made readable, markdown, then sanitized.
+"""Incident text as Slack shows it: Slack mrkdwn turned into HTML, then sanitized.
 
 Text in an incident comes from Slack (pinned messages, ``@incident summary …``, modals) and from the
-REST API, so it mixes Slack's ``<…>`` markup, markdown and whatever anyone typed. Rendering goes:
+REST API. Slack shows all of it as mrkdwn, so the pages do too, with the same rules as the sandbox
+page's ``sandbox/web/mrkdwn.js``; both are held to ``tests/fixtures/mrkdwn_cases.json``.
 
-1. Slack tokens (``<@U…>``, ``<#C…|name>``, ``<https://…|label>``, ``<!here>``, …) are cut out and
-   replaced by placeholders; each becomes a small piece of HTML built here, with every piece of text
-   escaped and links kept only for http, https and mailto.
-2. The text in between has Slack's ``&lt; &gt; &amp;`` undone and ``:emoji:`` replaced, then goes
-   through markdown with raw HTML switched off, so a ``<script>`` someone typed is shown as text.
-3. The placeholders are filled in and the whole is cleaned with nh3 against a small allow-list.
+1. Code blocks (```` ``` ````) are cut out first: nothing inside them is markup.
+2. The rest is read line by line: lines starting with ``>`` (``&gt;`` as Slack sends it) make a
+   quote, blank lines end a paragraph, other line breaks stay as ``<br>``.
+3. Each line is read token by token (``INLINE_RULES``): ``<…>`` (mentions, links, ``<!here>``),
+   `` `code` ``, ``*bold*``, ``_italic_``, ``~strike~``, ``:emoji:`` and bare web addresses. Every
+   piece of text in between has Slack's ``&lt; &gt; &amp;`` undone once and is then HTML-escaped,
+   so a ``<script>`` anyone typed is shown as text; links are kept for http, https and mailto only.
+4. The whole is cleaned with nh3 against a small allow-list: even if the steps above got
+   something wrong, nothing but the allowed tags, attributes and URL schemes reaches the page.
 
-Step 3 is the safety net: even if steps 1 and 2 got something wrong, nothing but the allowed tags,
-attributes and URL schemes reaches the page.
+Markdown is not mrkdwn: ``**x**``, ``[x](url)``, ``# x`` and ``- x`` show as typed, as in Slack.
 
 The names behind ``<@U…>`` and ``<#C…>`` are looked up by the caller in one query for all the texts
 of a page (see ``references``), never once per mention.
@@ -20,11 +23,13 @@ of a page (see ``references``), never once per mention.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
+from itertools import groupby
+from operator import itemgetter
+from typing import ClassVar
 
-import markdown
 import nh3
 
 from ui.emoji import EMOJI
@@ -40,40 +45,31 @@ TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 EMOJI_RE = re.compile(r":([a-z0-9_+\-]+):")
-# A bare web address in typed text (not one already inside markdown or HTML syntax).
-BARE_URL_RE = re.compile(r"""(?<![\w(\[<"'=/])https?://[^\s<>"'()\[\]]*[^\s<>"'()\[\].,;:!?]""")
+USER_ID_RE = re.compile(r"[UW][A-Z0-9]+")
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
-# Private-use characters mark where a token's HTML goes; markdown leaves them alone.
-_OPEN, _CLOSE = "\ue000", "\ue001"
-PLACEHOLDER_RE = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+FENCE_RE = re.compile(r"```(.*?)```", re.DOTALL)
+QUOTE_RE = re.compile(r"(?:>|&gt;) ?(.*)")
+BLOCK_TAGS = {"quote": "blockquote", "text": "p"}
+
+# The inline rules, tried together; the leftmost match wins, the first rule on a tie. Bold, italic
+# and strike need a non-word character (or the edge) on both sides, as in Slack, so snake_case and
+# 2*3*4 stay as typed. A bare address stops before a bar or an escaped bracket (Slack sends
+# ``<`` and ``>`` typed next to it as ``&lt;`` / ``&gt;``) and before closing punctuation.
+# sandbox/web/mrkdwn.js has the same rules.
+INLINE_RULES: tuple[tuple[str, str], ...] = (
+    ("angle", r"<[^<>\n]+>"),
+    ("code", r"`(?P<code_body>[^`\n]+)`"),
+    ("bold", r"(?<![\w*])\*(?=\S)(?P<bold_body>[^*\n]*?\S)\*(?![\w*])"),
+    ("italic", r"(?<!\w)_(?=\S)(?P<italic_body>[^_\n]*?\S)_(?!\w)"),
+    ("strike", r"(?<![\w~])~(?=\S)(?P<strike_body>[^~\n]*?\S)~(?![\w~])"),
+    ("emoji", r":(?P<emoji_name>[a-z0-9_+\-]+):"),
+    ("url", r"(?<![\w/])https?://(?:(?!&[lg]t;)[^\s<>|])*(?:(?!&[lg]t;)[^\s<>|.,;:!?)'\"])"),
+)
+INLINE_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in INLINE_RULES))
 
 ALLOWED_TAGS = frozenset(
-    {
-        "a",
-        "p",
-        "br",
-        "strong",
-        "em",
-        "b",
-        "i",
-        "del",
-        "s",
-        "code",
-        "pre",
-        "blockquote",
-        "ul",
-        "ol",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "span",
-    }
+    {"a", "p", "br", "strong", "em", "b", "i", "del", "s", "code", "pre", "blockquote", "span"}
 )
 _CLEANER = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
@@ -122,8 +118,18 @@ def references(texts: Iterable[str | None]) -> References:
 
 
 def unescape_slack(text: str) -> str:
-    """Undo the three escapes Slack applies to message text."""
+    """Undo the three escapes Slack applies to message text (``&amp;lt;`` stays ``&lt;``)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def escape_slack(text: str) -> str:
+    """``text`` made safe to put in mrkdwn: the three escapes Slack applies."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def text_html(text: str) -> str:
+    """Typed text as HTML text: Slack's escapes undone once, then everything escaped."""
+    return escape(unescape_slack(text), quote=False)
 
 
 def emojize(text: str) -> str:
@@ -138,30 +144,19 @@ class SlackMarkup:
     """Renders incident text, given the names of the users and channels it may mention.
 
     ``users`` maps Slack user ids to display names, ``channels`` channel ids to channel names.
-    One instance renders all the texts of a page; it is not shared between threads.
+    One instance renders all the texts of a page (and of any export of it).
     """
 
     users: Mapping[str, str] = field(default_factory=dict)
     channels: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self._markdown = markdown.Markdown(extensions=["fenced_code", "sane_lists", "nl2br"])
-        # No raw HTML: what looks like a tag is shown as text.
-        self._markdown.preprocessors.deregister("html_block")
-        self._markdown.inlinePatterns.deregister("html")
-
     # --- public -------------------------------------------------------------------------------
 
     def html(self, text: str | None) -> str:
-        """``text`` as sanitized HTML (markdown, Slack markup made readable)."""
+        """``text`` (Slack mrkdwn) as sanitized HTML."""
         if not text:
             return ""
-        pieces: list[str] = []
-        source = self._substitute(_strip_markers(text), pieces, self._token_html, self._text_md)
-        self._markdown.reset()
-        rendered = self._markdown.convert(source)
-        rendered = PLACEHOLDER_RE.sub(lambda m: pieces[int(m[1])], rendered)
-        return sanitize(rendered)
+        return sanitize("".join(self._blocks(text)))
 
     def plain(self, text: str | None) -> str:
         """``text`` as plain readable text (for titles): mentions as names, links as labels.
@@ -179,7 +174,78 @@ class SlackMarkup:
         parts.append(emojize(unescape_slack(text[last:])))
         return "".join(parts)
 
-    # --- tokens -------------------------------------------------------------------------------
+    # --- blocks: code, quotes, paragraphs -----------------------------------------------------
+
+    def _blocks(self, text: str) -> Iterator[str]:
+        # split() with one group gives text, code, text, code, …, text.
+        pieces = FENCE_RE.split(text)
+        for index, piece in enumerate(pieces):
+            if index % 2:
+                body = text_html(piece.removeprefix("\n"))
+                yield f"<pre>{body}</pre>"
+                continue
+            # The line breaks around a code block are its own edges, not blank lines.
+            if index > 0:
+                piece = piece.removeprefix("\n")
+            if index < len(pieces) - 1:
+                piece = piece.removesuffix("\n")
+            yield from self._line_blocks(piece)
+
+    def _line_blocks(self, text: str) -> Iterator[str]:
+        """Consecutive quoted lines make one quote; blank lines separate paragraphs."""
+        for kind, group in groupby(map(_line, text.split("\n")), key=itemgetter(0)):
+            if kind == "blank":
+                continue
+            body = "<br>".join(self._inline(line) for _, line in group)
+            yield f"<{BLOCK_TAGS[kind]}>{body}</{BLOCK_TAGS[kind]}>"
+
+    # --- inline -------------------------------------------------------------------------------
+
+    def _inline(self, text: str) -> str:
+        out: list[str] = []
+        last = 0
+        for match in INLINE_RE.finditer(text):
+            out.append(text_html(text[last : match.start()]))
+            out.append(self._INLINE_HTML[match.lastgroup or ""](self, match))
+            last = match.end()
+        out.append(text_html(text[last:]))
+        return "".join(out)
+
+    def _angle_html(self, match: re.Match[str]) -> str:
+        token = TOKEN_RE.fullmatch(match[0])
+        # Not Slack's: an angle bracket someone typed (``<script>``) is text.
+        return self._token_html(token) if token else text_html(match[0])
+
+    def _code_html(self, match: re.Match[str]) -> str:
+        return f"<code>{text_html(match['code_body'])}</code>"
+
+    def _bold_html(self, match: re.Match[str]) -> str:
+        return f"<strong>{self._inline(match['bold_body'])}</strong>"
+
+    def _italic_html(self, match: re.Match[str]) -> str:
+        return f"<em>{self._inline(match['italic_body'])}</em>"
+
+    def _strike_html(self, match: re.Match[str]) -> str:
+        return f"<s>{self._inline(match['strike_body'])}</s>"
+
+    def _emoji_html(self, match: re.Match[str]) -> str:
+        return escape(EMOJI.get(match["emoji_name"], match[0]))
+
+    def _url_html(self, match: re.Match[str]) -> str:
+        url = unescape_slack(match[0])
+        return f'<a href="{escape(url)}">{escape(url)}</a>'
+
+    _INLINE_HTML: ClassVar[Mapping[str, Callable[[SlackMarkup, re.Match[str]], str]]] = {
+        "angle": _angle_html,
+        "code": _code_html,
+        "bold": _bold_html,
+        "italic": _italic_html,
+        "strike": _strike_html,
+        "emoji": _emoji_html,
+        "url": _url_html,
+    }
+
+    # --- Slack tokens -------------------------------------------------------------------------
 
     def _token_text(self, match: re.Match[str]) -> str:
         """What a token reads as, without markup."""
@@ -205,44 +271,19 @@ class SlackMarkup:
         return f'<a href="{escape(url)}">{text}</a>'
 
     def _user_name(self, user_id: str, label: str | None) -> str:
+        # The name Response knows now wins over the one in the text: people get renamed.
         return self.users.get(user_id) or unescape_slack(label or "").lstrip("@") or user_id
 
     def _channel_name(self, channel_id: str, label: str | None) -> str:
         return unescape_slack(label or "") or self.channels.get(channel_id) or channel_id
 
-    # --- text between tokens ------------------------------------------------------------------
 
-    def _text_md(self, text: str, pieces: list[str]) -> str:
-        """Plain text for markdown: Slack escapes undone, emoji in, bare web addresses linked.
-
-        Images would load from anywhere, so ``![alt](url)`` becomes a link, ``[alt](url)``.
-        """
-        text = emojize(unescape_slack(text)).replace("![", "[")
-
-        def link(match: re.Match[str]) -> str:
-            url = match[0]
-            return _placeholder(pieces, f'<a href="{escape(url)}">{escape(url)}</a>')
-
-        return BARE_URL_RE.sub(link, text)
-
-    def _substitute(self, text, pieces, token_html, text_md) -> str:
-        out: list[str] = []
-        last = 0
-        for match in TOKEN_RE.finditer(text):
-            out.append(text_md(text[last : match.start()], pieces))
-            out.append(_placeholder(pieces, token_html(match)))
-            last = match.end()
-        out.append(text_md(text[last:], pieces))
-        return "".join(out)
-
-
-def _placeholder(pieces: list[str], html: str) -> str:
-    pieces.append(html)
-    return f"{_OPEN}{len(pieces) - 1}{_CLOSE}"
-
-
-def _strip_markers(text: str) -> str:
-    return text.replace(_OPEN, "").replace(_CLOSE, "")
+def _line(line: str) -> tuple[str, str]:
+    """A line's kind (quote, text or blank) and what it shows."""
+    quote = QUOTE_RE.fullmatch(line)
+    if quote:
+        return "quote", quote[1]
+    return ("text", line) if line else ("blank", "")
 
 
 def _display_url(url: str) -> str:

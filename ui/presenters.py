@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core.models import Action, ExternalUser, Incident, TimelineEvent, TimelineEventKind
 from core.selectors import channel_names, external_user_names
-from ui.markup import SlackMarkup, references, safe_url
+from ui.markup import USER_ID_RE, SlackMarkup, escape_slack, references, safe_url
 
 
 def markup_for(texts: Iterable[str | None]) -> SlackMarkup:
@@ -98,13 +98,15 @@ def incident_document(
     participants: Iterable,
 ) -> IncidentDocument:
     """Everything the incident page shows, rendered, from rows already read."""
+    # Change entries name people as they were called then; as tokens they read as they are now.
+    timeline_texts = [change_text(entry) for entry in timeline]
     markup = markup_for(
         [
             incident.title,
             incident.summary,
             incident.impact,
             *(action.details for action in actions),
-            *(entry.text for entry in timeline),
+            *timeline_texts,
         ]
     )
     now = timezone.now()
@@ -116,12 +118,58 @@ def incident_document(
         impact=_safe(markup.html(incident.impact)),
         comms_channel=f"#{channel.name}" if channel else "",
         actions=[_action_row(action, markup, now) for action in actions],
-        timeline=[_timeline_row(entry, markup) for entry in timeline],
+        timeline=[
+            _timeline_row(entry, text, markup)
+            for entry, text in zip(timeline, timeline_texts, strict=True)
+        ],
         participants=[
             Participant(name=person(stats.user), message_count=stats.message_count)
             for stats in participants
         ],
     )
+
+
+def change_text(entry: TimelineEvent) -> str:
+    """A change entry's text with each person in it as a ``<@U…|name>`` token.
+
+    ``core.services`` writes "Lead changed from @old to @new" with the names known at the time, and
+    a person Response had not seen yet is named by their id. Their ids are in the metadata, so the
+    page can name them as Response knows them now (or by the name written then, if it still does
+    not). Any text not written that way is left as it is.
+    """
+    metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
+    field_name, old, new = metadata.get("field"), metadata.get("old"), metadata.get("new")
+    if entry.kind != TimelineEventKind.INCIDENT_CHANGE or not isinstance(field_name, str):
+        return entry.text
+    if not (_is_person(old) or _is_person(new)):
+        return entry.text
+    label = field_name.replace("_", " ").capitalize()
+    if entry.text != f"{label} changed from {_as_written(old)} to {_as_written(new)}":
+        return entry.text
+    return f"{label} changed from {_as_token(old)} to {_as_token(new)}"
+
+
+def _is_person(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("id"), str)
+        and isinstance(value.get("name"), str)
+        and USER_ID_RE.fullmatch(value["id"]) is not None
+    )
+
+
+def _as_written(value: object) -> str:
+    """How core.services described a value in the entry's text."""
+    if value in (None, ""):
+        return "(none)"
+    return f"@{value['name']}" if _is_person(value) else str(value)
+
+
+def _as_token(value: object) -> str:
+    """The value as mrkdwn: a person as a mention token, anything else escaped as Slack would."""
+    if _is_person(value):
+        return f"<@{value['id']}|{escape_slack(value['name'])}>"
+    return escape_slack(_as_written(value))
 
 
 def _safe(html: str) -> SafeString:
@@ -141,7 +189,7 @@ def _action_row(action: Action, markup: SlackMarkup, now: dt.datetime) -> Action
     )
 
 
-def _timeline_row(entry: TimelineEvent, markup: SlackMarkup) -> TimelineRow:
+def _timeline_row(entry: TimelineEvent, text: str, markup: SlackMarkup) -> TimelineRow:
     metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
     permalink = metadata.get("permalink")
     link = safe_url(permalink) if isinstance(permalink, str) else None
@@ -152,6 +200,6 @@ def _timeline_row(entry: TimelineEvent, markup: SlackMarkup) -> TimelineRow:
         if entry.kind in TimelineEventKind.values
         else entry.kind,
         author=person(entry.author),
-        text=_safe(markup.html(entry.text)),
+        text=_safe(markup.html(text)),
         permalink=link if link and not link.lower().startswith("mailto:") else None,
     )

@@ -17,12 +17,17 @@ const INLINE = new RegExp(
     "(?<![\\p{L}\\p{N}~])~(?=\\S)(?<strike>[^~\\n]*?\\S)~(?![\\p{L}\\p{N}~])",
     ":(?<emoji>[a-z0-9_+-]+):",
     // Bare addresses (a topic set through the API, say) are linked as Slack's client links them.
-    "(?<![\\w/])(?<url>https?:\\/\\/[^\\s<>]*[^\\s<>.,;:!?)'\"])",
+    // One stops before a bar or an escaped bracket (Slack sends a typed < or > as &lt; / &gt;)
+    // and before closing punctuation.
+    "(?<![\\w/])(?<url>https?:\\/\\/(?:(?!&[lg]t;)[^\\s<>|])*(?:(?!&[lg]t;)[^\\s<>|.,;:!?)'\"]))",
   ].join("|"),
   "gu",
 );
 
 const SAFE_SCHEMES = /^(https?:|mailto:)/i;
+// What Slack puts in <…> after @, # or !: an address with a scheme. Anything else in angle
+// brackets (<script>, <b>) was typed, and is shown as typed.
+const LINK_TARGET = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>|]+$/;
 
 /** Decode the three entities mrkdwn uses. */
 export function unescapeEntities(text) {
@@ -154,6 +159,7 @@ function renderAngle(content, ctx) {
     );
   }
   if (target.startsWith("!")) return renderSpecial(target.slice(1), label);
+  if (!LINK_TARGET.test(target)) return unescapeEntities(`<${content}>`);
   const url = unescapeEntities(target);
   const shown = unescapeEntities(label ?? target.replace(/^mailto:/i, ""));
   if (!SAFE_SCHEMES.test(url)) return shown;
