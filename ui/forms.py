@@ -47,3 +47,13 @@ class IncidentFilterForm(forms.Form):
     @property
     def is_filtered(self) -> bool:
         return any(self.filters().values())
+
+
+class ActionDoneForm(forms.Form):
+    """A follow-up's checkbox: ticked means done, unticked (absent from the POST) means open."""
+
+    done = forms.BooleanField(required=False)
+
+    def is_done(self) -> bool:
+        self.is_valid()
+        return bool(getattr(self, "cleaned_data", {}).get("done"))

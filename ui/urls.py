@@ -1,4 +1,5 @@
-"""Server-rendered pages (SPEC §10): the incident list, the incident document, login and logout."""
+"""Server-rendered pages (SPEC §10): the incident list, the incident document, ticking its
+follow-ups, login and logout."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -10,6 +11,7 @@ app_name = "ui"
 urlpatterns = [
     path("", views.incident_list, name="incident_list"),
     path("incident/<int:incident_id>/", views.incident_detail, name="incident_detail"),
+    path("action/<int:action_id>/done/", views.action_done, name="action_done"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -1,4 +1,4 @@
-"""The web pages (SPEC §10): the incident list and the incident document.
+"""The web pages (SPEC §10): the incident list, the incident document and its follow-up ticks.
 
 Each view reads through selectors, hands display-ready objects to its template, and renders in
 the viewer's time zone.
@@ -9,15 +9,17 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core import selectors as core_selectors
-from core.models import Incident
+from core import services as core_services
+from core.models import Action, Incident
 from ui import presenters
-from ui.forms import IncidentFilterForm
+from ui.forms import ActionDoneForm, IncidentFilterForm
 from ui.timezones import viewer_timezone
 
 INCIDENTS_PER_PAGE = 25
@@ -49,13 +51,33 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         incident = core_selectors.incident_document(incident_id=incident_id)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
+    actions = list(core_selectors.actions_for_incident(incident=incident))
     document = presenters.incident_document(
         incident=incident,
-        actions=list(core_selectors.actions_for_incident(incident=incident)),
+        actions=actions,
         timeline=list(core_selectors.timeline_for_incident(incident=incident)),
         participants=core_selectors.participants_for_incident(incident=incident),
     )
-    return _render(request, "ui/incident_detail.html", {"doc": document})
+    # Each follow-up with its id, for its checkbox's form.
+    follow_ups = list(zip((action.pk for action in actions), document.actions, strict=True))
+    return _render(request, "ui/incident_detail.html", {"doc": document, "follow_ups": follow_ups})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_done(request: HttpRequest, action_id: int) -> HttpResponse:
+    """Tick (done) or untick (open again) a follow-up, then back to it on its incident's page.
+
+    A GET changes nothing: it only goes back to the page (after logging in, say).
+    """
+    action = get_object_or_404(core_selectors.action_list(), pk=action_id)
+    if request.method == "POST":
+        core_services.action_update(action=action, done=ActionDoneForm(request.POST).is_done())
+    return redirect(_action_url(action))
+
+
+def _action_url(action: Action) -> str:
+    return f"{reverse('ui:incident_detail', args=[action.incident_id])}#action-{action.pk}"
 
 
 @require_GET

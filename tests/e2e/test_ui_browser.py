@@ -336,3 +336,104 @@ def test_api_docs_render_from_local_files(live_server, watched):
 
     assert outside == []
     assert watched.errors == []
+
+
+LONG_WORD = "Unbroken" * 25  # 200 characters, no spaces
+LONG_WORDS = ("Checkout fails " * 14)[:200].strip()  # 200 characters of short words
+
+
+def badge_boxes(page: Page) -> list[dict]:
+    """The bounding box of every status and severity badge on the page."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('main .badge')].map(b => {
+            const box = b.getBoundingClientRect();
+            const font = parseFloat(getComputedStyle(b).fontSize);
+            return {text: b.textContent.trim(), width: box.width, height: box.height, font};
+        })"""
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "name"), [(1024, "10-long-titles-1024"), (390, "11-long-titles-phone")]
+)
+def test_badges_keep_their_shape_beside_long_titles(live_server, browser, people, width, name):
+    alice, bob = people
+    made = [
+        builders.incident(title, reporter=alice, lead=bob, severity=Severity.CRITICAL)
+        for title in (LONG_WORD, LONG_WORDS)
+    ]
+    context = browser.new_context(timezone_id=VIEWER_ZONE, viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        log_in_by_cookie(page, live_server.url, builders.login_user())
+        pages = [("/", "list", 4), *((f"/incident/{i.pk}/", f"incident-{i.pk}", 2) for i in made)]
+        for path, what, badges in pages:
+            page.goto(live_server.url + path)
+            expect(page.get_by_test_id("status").first).to_be_visible()
+            shot(page, f"{name}-{what}")
+            boxes = badge_boxes(page)
+            assert len(boxes) == badges
+            for box in boxes:
+                # One line of 0.8rem text plus padding and border: well under two lines' height.
+                assert box["height"] < box["font"] * 2.6, (path, box)
+                assert box["width"] > box["height"] * 1.5, (path, box)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
+    finally:
+        context.close()
+
+
+def test_ticking_a_follow_up_marks_it_done(live_server, watched, incidents):
+    fire, *_ = incidents
+    page = watched.page
+    page.set_viewport_size({"width": 1024, "height": 900})
+    log_in_by_cookie(page, live_server.url, builders.login_user())
+    page.goto(f"{live_server.url}/incident/{fire.pk}/")
+    alert = page.get_by_role("checkbox", name="Alert on disk usage above 80%")
+    postmortem = page.get_by_role("checkbox", name="Write the postmortem")
+    expect(alert).not_to_be_checked()
+    expect(postmortem).to_be_checked()
+    # With script the checkbox saves itself: no button to press.
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    shot(page, "12-follow-ups-before")
+
+    with page.expect_navigation():
+        alert.click()
+    expect(page).to_have_url(re.compile(rf"/incident/{fire.pk}/#action-\d+$"))
+    expect(alert).to_be_checked()
+    expect(page.get_by_test_id("action").first).to_contain_text("Done")
+    with page.expect_navigation():
+        postmortem.click()
+    expect(postmortem).not_to_be_checked()
+
+    page.reload()
+    expect(alert).to_be_checked()
+    expect(postmortem).not_to_be_checked()
+    expect(page.get_by_test_id("action").nth(1)).to_contain_text("Open")
+    shot(page, "13-follow-ups-after")
+    assert list(fire.actions.order_by("id").values_list("done", flat=True)) == [True, False]
+    assert watched.errors == []
+
+
+def test_follow_ups_can_be_ticked_without_script(live_server, browser, incidents):
+    fire, *_ = incidents
+    context = browser.new_context(
+        timezone_id=VIEWER_ZONE, viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        log_in_by_cookie(page, live_server.url, builders.login_user())
+        page.goto(f"{live_server.url}/incident/{fire.pk}/")
+        action = page.get_by_test_id("action").filter(has_text="Alert on disk usage")
+        action.get_by_role("checkbox").check()
+        shot(page, "14-follow-ups-no-script")
+        action.get_by_role("button", name="Save").click()
+
+        expect(action.get_by_role("checkbox")).to_be_checked()
+        expect(action).to_contain_text("Done")
+        assert fire.actions.get(details__startswith="Alert").done is True
+    finally:
+        context.close()

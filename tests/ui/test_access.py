@@ -19,6 +19,8 @@ PAGES = [
     ("ui:incident_list", "get", "/?status=live&page=2"),
     ("ui:incident_detail", "get", "/incident/{i}/"),
     ("ui:incident_detail", "get", "/incident/987654/"),
+    ("ui:action_done", "post", "/action/{a}/done/"),
+    ("ui:action_done", "get", "/action/{a}/done/"),
 ]
 API = [
     ("api:api-root", "get", "/core/"),

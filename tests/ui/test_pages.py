@@ -346,9 +346,96 @@ def test_hostile_content_is_inert_in_the_html(logged_in, alice):
     for path in ("/", f"/incident/{incident.pk}/"):
         parser = _Elements()
         parser.feed(logged_in.get(path).content.decode())
-        assert parser.scripts == ["/static/ui/js/tz.js"]
+        # Only our own script files, none inline.
+        assert parser.scripts[0] == "/static/ui/js/tz.js"
+        assert set(parser.scripts) <= {"/static/ui/js/tz.js", "/static/ui/js/follow_ups.js"}
         assert parser.handlers == []
         assert not [h for h in parser.hrefs if h.strip().lower().startswith("javascript")]
         assert not parser.tags & {"svg", "iframe", "object", "embed"}
         # The only images are our own (the logo).
         assert parser.images == ["/static/ui/img/logo.svg"]
+
+
+# --- Slack text on the document (the rules themselves: tests/fixtures/mrkdwn_cases.json) -------
+
+
+def entry_texts(response, kind: str = "incident_change") -> list[str]:
+    return [entry.text for entry in response.context["doc"].timeline if entry.kind == kind]
+
+
+def test_document_shows_mrkdwn_as_slack_does(logged_in, alice):
+    incident = builders.incident(
+        "*Cards* <script>alert(1)</script> <!channel>",
+        reporter=alice,
+        summary="*bold* _it_ ~struck~ <https://x.example/a|the dash> in <#C0INC|inc-2>\n"
+        "&gt; quoted\nsecond line",
+    )
+    response = logged_in.get(f"/incident/{incident.pk}/")
+    doc = response.context["doc"]
+    assert doc.summary == (
+        '<p><strong>bold</strong> <em>it</em> <s>struck</s> <a href="https://x.example/a" '
+        'rel="noopener noreferrer">the dash</a> in <span class="mention">#inc-2</span></p>'
+        "<blockquote>quoted</blockquote><p>second line</p>"
+    )
+    # A title is text: what looks like a tag or a broadcast is not markup.
+    html = response.content.decode()
+    heading = re.search(r'<h1 data-testid="incident-title">(.*?)</h1>', html, re.DOTALL)
+    assert heading is not None
+    assert heading[1] == "*Cards* &lt;script&gt;alert(1)&lt;/script&gt; @channel"
+
+
+def test_change_entries_keep_their_lines(logged_in, alice):
+    incident = builders.incident("Lines", reporter=alice, summary="Cards fail")
+    services.incident_update(incident=incident, summary="Cards fail\n1. since 9:40\n2. in EU")
+    response = logged_in.get(f"/incident/{incident.pk}/")
+    assert entry_texts(response) == [
+        "<p>Summary changed from Cards fail to Cards fail<br>1. since 9:40<br>2. in EU</p>"
+    ]
+
+
+def test_a_lead_response_had_not_seen_is_named_once_known(logged_in, alice):
+    incident = builders.incident("Leads", reporter=alice, lead=alice)
+    stranger = services.external_user_get_or_create(external_id="U0DAVE")
+    services.incident_update(incident=incident, lead=stranger)
+    services.incident_update(incident=incident, lead=None)
+
+    before = entry_texts(logged_in.get(f"/incident/{incident.pk}/"))
+    assert before == [
+        '<p>Lead changed from <span class="mention">@alice</span> to '
+        '<span class="mention">@U0DAVE</span></p>',
+        '<p>Lead changed from <span class="mention">@U0DAVE</span> to (none)</p>',
+    ]
+
+    services.external_user_upsert(external_id="U0DAVE", display_name="dave")
+    services.external_user_upsert(external_id="U0ALICE", display_name="alice <b>")
+    after = entry_texts(logged_in.get(f"/incident/{incident.pk}/"))
+    assert after == [
+        '<p>Lead changed from <span class="mention">@alice &lt;b&gt;</span> to '
+        '<span class="mention">@dave</span></p>',
+        '<p>Lead changed from <span class="mention">@dave</span> to (none)</p>',
+    ]
+
+
+def test_change_entries_written_otherwise_are_left_alone(logged_in, alice):
+    incident = builders.incident("Other", reporter=alice)
+    services.timeline_note_add(incident=incident, text="Lead is *U0DAVE*", author=alice)
+    response = logged_in.get(f"/incident/{incident.pk}/")
+    assert entry_texts(response, "note") == ["<p>Lead is <strong>U0DAVE</strong></p>"]
+
+
+def test_naming_people_in_change_entries_costs_no_query_per_entry(logged_in, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(incident) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert logged_in.get(f"/incident/{incident.pk}/").status_code == 200
+        return len(captured.captured_queries)
+
+    people = [builders.slack_user(f"U0P{n:03d}", f"person{n}") for n in range(20)]
+    few = builders.incident("few", reporter=alice)
+    services.incident_update(incident=few, lead=people[0])
+    many = builders.incident("many", reporter=alice)
+    for lead in people:
+        services.incident_update(incident=many, lead=lead)
+    assert queries(many) == queries(few)
