@@ -11,6 +11,7 @@ import secrets
 import time
 from typing import Any
 
+from sandbox.blockids import with_ids
 from sandbox.errors import SlackError
 from sandbox.seed import APP_ID, BOT_ID, TEAM_ID
 
@@ -163,7 +164,7 @@ class Modals:
             "title": view.get("title"),
             "submit": view.get("submit"),
             "close": view.get("close"),
-            "blocks": view.get("blocks") or [],
+            "blocks": with_ids(view.get("blocks")) or [],
             "private_metadata": view.get("private_metadata") or "",
             "callback_id": view.get("callback_id") or "",
             "external_id": view.get("external_id") or "",

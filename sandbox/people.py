@@ -14,6 +14,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from sandbox.blockids import with_ids
 from sandbox.config import Config
 from sandbox.delivery import Answer, Delivery
 from sandbox.errors import SlackError
@@ -336,7 +337,7 @@ class People:
         if ephemeral is not None:
             ephemeral["text"] = text
             if blocks is not None:
-                ephemeral["blocks"] = blocks
+                ephemeral["blocks"] = with_ids(blocks)
             self.ws.touch()
             return
         message = self.ws.message(channel["id"], ts)

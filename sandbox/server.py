@@ -42,6 +42,8 @@ PLACEHOLDER_PAGE = b"""<!doctype html><meta charset="utf-8"><title>Response sand
 See <a href="/sandbox/state">/sandbox/state</a>.</p>"""
 # A Web API method: ``/api/chat.postMessage``, or ``/chat.postMessage`` as the SDK's tests use.
 WEB_API_PATH = re.compile(r"^/(?:api/)?([a-zA-Z]+(?:\.[a-zA-Z]+)+)$")
+# A permalink, shaped as Slack's: the page itself, which reads the channel and message from it.
+PERMALINK_PATH = re.compile(r"^/archives/[A-Z0-9]+/p[0-9]+/?$")
 
 
 class Sandbox:
@@ -58,6 +60,7 @@ class Sandbox:
             response_url_uses=config.response_url_uses,
         )
         self.workspace.public_posting = "chat:write.public" in scopes
+        self.workspace.public_url = config.public_url
         self.delivery = Delivery(config, subscriptions)
         self.workspace.emit = self.delivery.emit
         self.delivery.on_record = self._delivery_recorded
@@ -82,6 +85,7 @@ class Sandbox:
             port = httpd.server_address[1]
             self.config = replace(self.config, port=port)
             self.people.config = self.config
+            self.workspace.public_url = self.config.public_url
         threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
@@ -311,7 +315,7 @@ class _Handler(BaseHTTPRequestHandler):
     # --- The page ------------------------------------------------------------------------------
 
     def _static(self, path: str) -> None:
-        if path in ("/", "/index.html"):
+        if path in ("/", "/index.html") or PERMALINK_PATH.match(path):
             index = WEB_ROOT / "index.html"
             if index.is_file():
                 self._send_file(index)

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sandbox.blockids import with_ids
+from sandbox.config import Config
 from sandbox.errors import SlackError
 from sandbox.modals import Modals
 from sandbox.pins import PinsAndReactions
@@ -69,6 +71,8 @@ class Workspace(PinsAndReactions, Modals):
         self.response_url_ttl = response_url_ttl
         self.response_url_uses = response_url_uses
         self.emit: EventSink = lambda event, channel: None
+        # Where the sandbox's page is served: permalinks open it (the server sets it once bound).
+        self.public_url = Config().public_url
         # The app has chat:write.public: it may post in public channels it has not joined.
         self.public_posting = True
         self.seq = 0
@@ -170,6 +174,10 @@ class Workspace(PinsAndReactions, Modals):
         self.users.update(data.get("users") or {})
         self.channels.update(data.get("channels") or {})
         self.messages.update(data.get("messages") or {})
+        # Files saved before the sandbox named blocks get their ids now, so their buttons answer.
+        for message in (m for kept in self.messages.values() for m in kept):
+            if message.get("blocks"):
+                message["blocks"] = with_ids(message["blocks"])
         self.last_ts = int(data.get("last_ts") or 0)
         self.counter = int(data.get("counter") or 0)
 
@@ -225,8 +233,10 @@ class Workspace(PinsAndReactions, Modals):
         raise SlackError("message_not_found")
 
     def permalink(self, channel_id: str, message: JsonDict) -> str:
+        """Slack's link shape, on the sandbox's own page, which opens the channel at the message
+        (a made-up slack.com address would lead nowhere)."""
         compact = message["ts"].replace(".", "")
-        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel_id}/p{compact}"
+        link = f"{self.public_url}/archives/{channel_id}/p{compact}"
         parent = message.get("thread_ts")
         if parent and parent != message["ts"]:
             link += f"?thread_ts={parent}&cid={channel_id}"
@@ -381,7 +391,7 @@ class Workspace(PinsAndReactions, Modals):
                 )
             message.update(text=text, team=TEAM_ID, **extra)
             if blocks:
-                message["blocks"] = blocks
+                message["blocks"] = with_ids(blocks)
             if metadata:
                 message["metadata"] = metadata
             if parent is not None:
@@ -431,7 +441,7 @@ class Workspace(PinsAndReactions, Modals):
             if blocks is not None:
                 # Fields left out are kept; an empty list clears them, as on Slack.
                 if blocks:
-                    message["blocks"] = blocks
+                    message["blocks"] = with_ids(blocks)
                 else:
                     message.pop("blocks", None)
             message["edited"] = {"user": by, "ts": self.new_ts()}
@@ -497,7 +507,7 @@ class Workspace(PinsAndReactions, Modals):
             if author == BOT_USER_ID:
                 message.update(bot_id=BOT_ID, app_id=APP_ID)
             if blocks:
-                message["blocks"] = blocks
+                message["blocks"] = with_ids(blocks)
             if thread_ts:
                 message["thread_ts"] = thread_ts
             self.ephemerals.setdefault(channel_id, []).append(message)

@@ -15,6 +15,7 @@ const CHANNEL_KEY = "sandbox.channel";
 const LONG_POLL_SECONDS = 20;
 const SLACKBOT = "USLACKBOT";
 const COMMAND = "incident"; // Response's slash command, as its manifest declares it
+const PLACEHOLDER_NAME_LENGTH = 24;
 
 const page = {
   state: null,
@@ -28,6 +29,7 @@ const page = {
   modal: null, // {id, hash, root}
   activityOpen: false,
   deliveries: [],
+  linked: null, // {channel, ts, threadTs}: the message a permalink asked for, until it is shown
 };
 
 const $ = (id) => document.getElementById(id);
@@ -247,6 +249,7 @@ function render() {
   renderThread();
   renderModalStack();
   renderActivityPanel();
+  revealLinked();
   const channel = channelById(page.channel);
   document.title = channel
     ? `${channel.is_im ? "" : "#"}${channelLabel(channel)} · Response sandbox`
@@ -309,6 +312,7 @@ function section(title, channels, extraClass = "") {
               href: `#${channel.id}`,
               class: classes.filter(Boolean).join(" "),
               dataset: { channel: channel.id, name: channel.name ?? "" },
+              title: channelLabel(channel), // a long name is cut short in the sidebar
               "aria-current": channel.id === page.channel ? "page" : null,
               onClick: (event) => {
                 event.preventDefault();
@@ -335,18 +339,16 @@ function renderHeader() {
   const members = channel.members ?? [];
   const topic = textOf(channel.topic);
   const bookmarks = channel.bookmarks ?? [];
+  const title = `${channel.is_im ? "" : channel.is_private ? "🔒 " : "#"}${channelLabel(channel)}`;
   replaceChildren(
     $("channel-header"),
     el(
       "div",
       { class: "channel-title-row" },
-      el(
-        "h1",
-        { class: "channel-title" },
-        `${channel.is_im ? "" : channel.is_private ? "🔒 " : "#"}${channelLabel(channel)}`,
-      ),
+      // Long names and topics are cut short to keep the header one line; the tooltip has them whole.
+      el("h1", { class: "channel-title", title }, title),
       channel.is_archived ? el("span", { class: "badge-archived" }, "archived") : null,
-      topic ? el("div", { class: "channel-topic md" }, renderMrkdwn(topic, ctx)) : null,
+      topic ? renderTopic(topic) : null,
       el(
         "span",
         { class: "member-count", title: members.map((id) => fullName(id) ?? id).join(", ") },
@@ -376,11 +378,23 @@ function renderHeader() {
   const member = members.includes(page.user);
   const input = $("composer-input");
   input.disabled = !member || channel.is_archived;
+  const name = shortened(channelLabel(channel));
   input.placeholder = channel.is_archived
     ? "This channel is archived."
     : member
-      ? `Message ${channel.is_im ? "" : "#"}${channelLabel(channel)} — try /${COMMAND} something is broken`
-      : `You're not in #${channelLabel(channel)}: you can read it, but only its members can post.`;
+      ? `Message ${channel.is_im ? "" : "#"}${name} — try /${COMMAND} something is broken`
+      : `You're not in #${name}: you can read it, but only its members can post.`;
+}
+
+// A placeholder wraps inside the one-line composer; an incident channel's long name is cut short.
+function shortened(name, limit = PLACEHOLDER_NAME_LENGTH) {
+  return name.length > limit ? `${name.slice(0, limit - 1)}…` : name;
+}
+
+function renderTopic(topic) {
+  const node = el("div", { class: "channel-topic md" }, renderMrkdwn(topic, ctx));
+  node.title = node.textContent; // as shown, with mentions as names rather than <@U…>
+  return node;
 }
 
 // Topic and purpose come as strings from the control API, as {value} objects from Slack's.
@@ -573,6 +587,37 @@ function showViewNotes(shown, entry) {
   showErrors(shown.root, Object.keys(errors).length ? errors : null);
 }
 
+// --- Permalinks -------------------------------------------------------------------------------
+
+/**
+ * The message a permalink names, from the sandbox's Slack-shaped address
+ * `/archives/<channel>/p<ts without its dot>[?thread_ts=<parent>]`, or null.
+ */
+function permalinkTarget() {
+  const match = location.pathname.match(/^\/archives\/([A-Z0-9]+)\/p(\d{7,})\/?$/);
+  if (!match) return null;
+  const digits = match[2];
+  const ts = `${digits.slice(0, -6)}.${digits.slice(-6)}`;
+  const threadTs = new URLSearchParams(location.search).get("thread_ts");
+  return { channel: match[1], ts, threadTs: threadTs && threadTs !== ts ? threadTs : null };
+}
+
+// Once the linked message is on screen, mark it and bring it into view (a reply in its thread).
+function revealLinked() {
+  const linked = page.linked;
+  if (!linked || page.channel !== linked.channel || !page.messages.has(linked.channel)) return;
+  page.linked = null;
+  const pane = linked.threadTs ? $("thread-messages") : $("messages");
+  const node = [...pane.querySelectorAll(".message")].find((found) => found.dataset.ts === linked.ts);
+  if (!node) {
+    toast("That message isn't in this channel any more.");
+    return;
+  }
+  for (const old of document.querySelectorAll(".message.highlighted")) old.classList.remove("highlighted");
+  node.classList.add("highlighted");
+  node.scrollIntoView({ block: "center" });
+}
+
 // --- Acting ------------------------------------------------------------------------------------
 
 /** Run a control API call, report a failure, and refresh either way. */
@@ -687,7 +732,14 @@ function fitToContent(textarea) {
 
 function start() {
   const fromHash = location.hash.slice(1);
-  if (fromHash) page.channel = fromHash;
+  const linked = permalinkTarget();
+  if (linked) {
+    page.linked = linked;
+    page.channel = linked.channel;
+    page.threadTs = linked.threadTs;
+    // From here on the page's own address, as Slack turns a permalink into its app's address.
+    history.replaceState(null, "", `/#${linked.channel}`);
+  } else if (fromHash) page.channel = fromHash;
   $("acting-user").addEventListener("change", (event) => switchUser(event.target.value));
   bindComposer($("composer"), $("composer-input"), () => null);
   bindComposer($("thread-composer"), $("thread-input"), () => page.threadTs);

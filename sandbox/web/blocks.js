@@ -17,7 +17,10 @@ export function renderBlocks(blocks, ctx, options = {}) {
   return root;
 }
 
-/** The id Slack gives a block, or a stable one by position when it has none. */
+/**
+ * The block's id. The sandbox names every block it stores (as Slack does), so clicks carry the id
+ * the server knows; the fallback by position only serves blocks that never went through it.
+ */
 export function blockIdOf(block, index) {
   return block.block_id ?? `block-${index}`;
 }

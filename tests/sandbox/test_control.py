@@ -194,3 +194,40 @@ def test_the_page_and_its_files_are_served_and_nothing_outside(sandbox):
             assert kind.startswith("text/css")
         if asset.suffix == ".js":
             assert "javascript" in kind
+
+
+def test_buttons_saved_without_block_ids_still_answer_after_a_restart(receiver: Receiver, tmp_path):
+    # A state file from before the sandbox named blocks, as Slack does, when they are stored.
+    button = {"type": "button", "text": {"type": "plain_text", "text": "Page"}, "value": "7:1"}
+    team = {"type": "mrkdwn", "text": "*Payments*"}
+    saved = {
+        "type": "message",
+        "ts": "1700000000.000100",
+        "user": "U0BOT",
+        "text": "Teams",
+        "blocks": [{"type": "section", "text": team, "accessory": button}],
+    }
+    state_file = tmp_path / "sandbox-state.json"
+    state_file.write_text(json.dumps({"messages": {"C0INCIDENTS": [saved]}, "last_ts": 1700000000}))
+    running = make_sandbox(receiver.url, state_file=str(state_file))
+    try:
+        shown = call(running, "GET", "/sandbox/channels/C0INCIDENTS/messages?user=U0ALICE")
+        block = shown[0]["blocks"][0]
+        element = block["accessory"]
+        assert block["block_id"] and element["action_id"]
+        call(
+            running,
+            "POST",
+            "/sandbox/act/click",
+            {
+                "user": "U0ALICE",
+                "channel": "C0INCIDENTS",
+                "message_ts": saved["ts"],
+                "block_id": block["block_id"],
+                "action_id": element["action_id"],
+            },
+        )
+        action = json.loads(receiver.requests("/slack/action")[0].form["payload"])["actions"][0]
+        assert (action["block_id"], action["value"]) == (block["block_id"], "7:1")
+    finally:
+        running.stop()

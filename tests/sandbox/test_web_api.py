@@ -191,10 +191,14 @@ def test_ephemeral_messages_need_the_user_in_the_channel_and_stay_out_of_history
     )
 
 
-def test_permalinks_point_at_the_message(web):
+def test_permalinks_point_at_the_message_on_the_sandbox_s_page(web, sandbox):
     ts = web.chat_postMessage(channel="C0INCIDENTS", text="here")["ts"]
     link = web.chat_getPermalink(channel="C0INCIDENTS", message_ts=ts)["permalink"]
-    assert link == f"https://response-sandbox.slack.com/archives/C0INCIDENTS/p{ts.replace('.', '')}"
+    compact = ts.replace(".", "")
+    assert link == f"{sandbox.config.public_url}/archives/C0INCIDENTS/p{compact}"
+    # The link opens the sandbox's page itself, not a 404.
+    with urllib.request.urlopen(link, timeout=5) as page:  # noqa: S310
+        assert page.status == 200 and b"<title>Response sandbox</title>" in page.read()
 
 
 # --- Channels ------------------------------------------------------------------------------------
