@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def logged_in(client):
-    client.force_login(builders.login_user())
-    return client
-
-
-@pytest.fixture
 def incident():
     return builders.incident("Payments are failing")
 

@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def logged_in(client):
-    client.force_login(builders.login_user())
-    return client
-
-
-@pytest.fixture
 def alice():
     return builders.slack_user("U0ALICE", "alice")
 

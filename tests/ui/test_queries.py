@@ -20,12 +20,6 @@ def queries_for(client, path: str) -> list[str]:
 
 
 @pytest.fixture
-def logged_in(client):
-    client.force_login(builders.login_user())
-    return client
-
-
-@pytest.fixture
 def users():
     return [builders.slack_user(f"U{n:04d}", f"user{n}") for n in range(30)]
 
