@@ -52,6 +52,12 @@ def ts_to_datetime(ts: str) -> dt.datetime:
     return dt.datetime.fromtimestamp(float(ts), tz=dt.UTC)
 
 
+def modal_errors(errors: dict[str, str]) -> dict[str, Any]:
+    """Slack's answer to a submission that keeps the modal open and shows each message under
+    the block it is keyed by."""
+    return {"response_action": "errors", "errors": errors}
+
+
 def input_block(
     action_id: str, label: str, element: Block, *, optional: bool = False, hint: str = ""
 ) -> Block:

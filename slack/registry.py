@@ -338,7 +338,7 @@ def recurring_notification(
 
     def decorate(func: Handler) -> Handler:
         notifications.register(
-            _notification_key(func),
+            _function_key(func),
             func,
             interval_mins=interval_mins,
             max_notifications=max_notifications,
@@ -355,7 +355,7 @@ def single_notification(initial_delay_mins: int = 0) -> Callable[[Handler], Hand
 
     def decorate(func: Handler) -> Handler:
         notifications.register(
-            _notification_key(func),
+            _function_key(func),
             func,
             interval_mins=0,
             max_notifications=1,
@@ -366,7 +366,8 @@ def single_notification(initial_delay_mins: int = 0) -> Callable[[Handler], Hand
     return decorate
 
 
-def _notification_key(func: Callable[..., Any]) -> str:
+def _function_key(func: Callable[..., Any]) -> str:
+    """Where a function is defined, as its key (reminders and headline buttons have no other)."""
     return f"{func.__module__}.{func.__qualname__}"
 
 
@@ -380,7 +381,7 @@ def headline_button() -> Callable[[Handler], Handler]:
     """
 
     def decorate(func: Handler) -> Handler:
-        headline_buttons.register(f"{func.__module__}.{func.__qualname__}", func)
+        headline_buttons.register(_function_key(func), func)
         return func
 
     return decorate

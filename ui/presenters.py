@@ -53,6 +53,7 @@ def incident_rows(incidents: Sequence[Incident]) -> list[IncidentRow]:
 
 @dataclass(frozen=True)
 class ActionRow:
+    id: int
     details: SafeString
     owner: str
     done: bool
@@ -179,6 +180,7 @@ def _safe(html: str) -> SafeString:
 
 def _action_row(action: Action, markup: SlackMarkup, now: dt.datetime) -> ActionRow:
     return ActionRow(
+        id=action.pk,
         details=_safe(markup.html(action.details)),
         owner=person(action.owner),
         done=action.done,

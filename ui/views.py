@@ -51,16 +51,13 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         incident = core_selectors.incident_document(incident_id=incident_id)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
-    actions = list(core_selectors.actions_for_incident(incident=incident))
     document = presenters.incident_document(
         incident=incident,
-        actions=actions,
+        actions=list(core_selectors.actions_for_incident(incident=incident)),
         timeline=list(core_selectors.timeline_for_incident(incident=incident)),
         participants=core_selectors.participants_for_incident(incident=incident),
     )
-    # Each follow-up with its id, for its checkbox's form.
-    follow_ups = list(zip((action.pk for action in actions), document.actions, strict=True))
-    return _render(request, "ui/incident_detail.html", {"doc": document, "follow_ups": follow_ups})
+    return _render(request, "ui/incident_detail.html", {"doc": document})
 
 
 @login_required

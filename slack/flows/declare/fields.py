@@ -88,6 +88,13 @@ def _text_element(
     return element
 
 
+def _long_text(placeholder: str) -> Callable[[str | None], Block]:
+    """The element of a free-text field of several lines (summary, impact)."""
+    return partial(
+        _text_element, placeholder=placeholder, multiline=True, max_length=TEXT_INPUT_LIMIT
+    )
+
+
 def _report_kind_element(initial: str | None) -> Block:
     options = {value: _option(text, value) for value, text in REPORT_KIND_LABELS.items()}
     return {
@@ -164,24 +171,14 @@ REPORT_KIND = Field(
 SUMMARY = Field(
     name="summary",
     label="Summary",
-    element=partial(
-        _text_element,
-        placeholder="Can you share any more details?",
-        multiline=True,
-        max_length=TEXT_INPUT_LIMIT,
-    ),
+    element=_long_text("Can you share any more details?"),
     form_field=forms.CharField(required=False),
 )
 IMPACT = Field(
     name="impact",
     label="Impact",
     hint="Think about affected people, systems and processes.",
-    element=partial(
-        _text_element,
-        placeholder="Who or what might be affected?",
-        multiline=True,
-        max_length=TEXT_INPUT_LIMIT,
-    ),
+    element=_long_text("Who or what might be affected?"),
     form_field=forms.CharField(required=False),
 )
 LEAD = Field(

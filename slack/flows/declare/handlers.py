@@ -20,7 +20,7 @@ from django.db import transaction
 
 from core import services
 from core.models import ExternalUser, Incident
-from slack.block_kit import read_metadata
+from slack.block_kit import modal_errors, read_metadata
 from slack.delivery.outbox import tell_user
 from slack.flows.declare import blocks, fields, ids
 from slack.flows.declare.fields import Field
@@ -76,7 +76,7 @@ def declare_incident(context: ViewContext) -> Answer:
         return None
     form = IncidentForm.from_values(context.values)
     if not form.is_valid():
-        return _errors(form.errors_by_block())
+        return modal_errors(form.errors_by_block())
     channel_id = read_metadata(context.private_metadata).get("channel_id")
     try:
         with transaction.atomic():
@@ -92,7 +92,7 @@ def declare_incident(context: ViewContext) -> Answer:
                     incident_id=incident.pk, channel_id=channel_id, user_id=context.user_id
                 )
     except ValidationError as error:
-        return _errors(_model_errors(error))
+        return modal_errors(_model_errors(error))
     return None
 
 
@@ -124,18 +124,18 @@ def save_incident(context: ViewContext) -> Answer:
         return None
     form = IncidentForm.from_values(context.values)
     if not form.is_valid():
-        return _errors(form.errors_by_block())
+        return modal_errors(form.errors_by_block())
     metadata = read_metadata(context.private_metadata)
     incident = incident_from_button(str(metadata.get("incident_id")))
     if incident is None:
-        return _errors({fields.TITLE.name: "This incident no longer exists."})
+        return modal_errors({fields.TITLE.name: "This incident no longer exists."})
     try:
         with transaction.atomic():
             changes = _changed_fields(incident, form.cleaned_data, metadata.get("shown") or {})
             if changes:
                 services.incident_update(incident=incident, actor=_user(context.user_id), **changes)
     except ValidationError as error:
-        return _errors(_model_errors(error))
+        return modal_errors(_model_errors(error))
     return None
 
 
@@ -168,11 +168,6 @@ def _changed_fields(
         if shown.get(field.name) != blocks.fingerprint(value) and value != field.current(incident):
             changes[field.name] = _saved(field, value)
     return changes
-
-
-def _errors(errors: dict[str, str]) -> dict[str, Any]:
-    """Slack's answer that keeps the modal open and shows each message under its field."""
-    return {"response_action": "errors", "errors": errors}
 
 
 def _model_errors(error: ValidationError) -> dict[str, str]:

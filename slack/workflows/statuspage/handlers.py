@@ -30,7 +30,7 @@ from integrations.statuspage import (
     incident_update,
     unresolved_incidents,
 )
-from slack.block_kit import read_metadata
+from slack.block_kit import modal_errors, read_metadata
 from slack.delivery.idempotency import post_once
 from slack.delivery.jobs import job
 from slack.delivery.outbox import send_ephemeral_or_dm, tell_user
@@ -193,10 +193,10 @@ def submit_form(context: ViewContext) -> dict[str, Any] | None:
     metadata = read_metadata(context.private_metadata)
     incident_id = metadata.get("incident_id")
     if not isinstance(incident_id, int) or not Incident.objects.filter(pk=incident_id).exists():
-        return _errors({blocks.NAME_INPUT: "This incident no longer exists."})
+        return modal_errors({blocks.NAME_INPUT: "This incident no longer exists."})
     submission, errors = read_submission(context, linked(incident_id))
     if errors:
-        return _errors(errors)
+        return modal_errors(errors)
     view = context.payload.get("view") or {}
     key = f"{context.view_id}:{view.get('hash', '')}" if context.view_id else uuid.uuid4().hex
     submit.defer(
@@ -486,7 +486,3 @@ def _timeline_text(
     if message:
         text += f"\n{message}"
     return text
-
-
-def _errors(errors: dict[str, str]) -> dict[str, Any]:
-    return {"response_action": "errors", "errors": errors}
