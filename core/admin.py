@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from core import services
-from core.models import Action, ExternalUser, Incident, Participation, TimelineEvent
+from core.models import (
+    Action,
+    ExternalUser,
+    Incident,
+    Milestone,
+    Participation,
+    Role,
+    RoleAssignment,
+    TimelineEvent,
+)
 
 
 class ActionInline(admin.TabularInline):
@@ -11,18 +20,46 @@ class ActionInline(admin.TabularInline):
     autocomplete_fields = ["owner"]
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Shown, not edited: roles and milestones change through Slack, the web page or the API,
+    where the lifecycle rules are checked and each change goes on the timeline."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RoleAssignmentInline(ReadOnlyInline):
+    model = RoleAssignment
+    fields = ["role", "holder", "assigned_at", "assigned_by"]
+    readonly_fields = fields
+
+
+class MilestoneInline(ReadOnlyInline):
+    model = Milestone
+    fields = ["kind", "time", "set_by", "updated_at"]
+    readonly_fields = fields
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "status_label", "severity", "lead", "reporter", "report_time"]
+    list_display = ["id", "title", "status_label", "severity", "drill", "reporter", "report_time"]
     list_display_links = ["id", "title"]
-    list_filter = ["severity", "report_only", ("end_time", admin.EmptyFieldListFilter)]
+    list_filter = ["status", "severity", "drill", "report_only"]
     search_fields = ["title", "summary", "impact"]
     date_hierarchy = "report_time"
-    list_select_related = ["lead", "reporter"]
-    autocomplete_fields = ["reporter", "lead"]
-    inlines = [ActionInline]
-    # Writes from the admin bypass core.services, so the fields that drive Slack are read-only here.
-    readonly_fields = ["end_time"]
+    list_select_related = ["reporter"]
+    autocomplete_fields = ["reporter"]
+    inlines = [RoleAssignmentInline, MilestoneInline, ActionInline]
+    exclude = ["merged_into"]
+    # Writes from the admin bypass core.services, so the fields that drive Slack are read-only here;
+    # the status moves by the rules of SPEC §14 from Slack, the web page or the API.
+    readonly_fields = ["status", "end_time"]
 
     def save_model(self, request, obj: Incident, form, change: bool) -> None:
         # Route admin edits through the services so the timeline and Slack stay in step.
@@ -32,7 +69,6 @@ class IncidentAdmin(admin.ModelAdmin):
                 reporter=obj.reporter,
                 summary=obj.summary,
                 impact=obj.impact,
-                lead=obj.lead,
                 severity=obj.severity,
                 report_only=obj.report_only,
                 report_time=obj.report_time,
@@ -49,7 +85,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     @admin.display(description="status")
     def status_label(self, obj: Incident) -> str:
-        return f"{obj.status_emoji} {obj.status.label}"
+        return f"{obj.status_emoji} {obj.status_label}"
 
 
 @admin.register(ExternalUser)
@@ -87,3 +123,12 @@ class ParticipationAdmin(admin.ModelAdmin):
     search_fields = ["incident__title", "user__display_name", "user__external_id"]
     list_select_related = ["incident", "user"]
     raw_id_fields = ["incident", "user"]
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    """The roles people can hold in an incident; a new holder gets ``duty`` by DM."""
+
+    list_display = ["name", "label", "duty", "order"]
+    list_editable = ["order"]
+    search_fields = ["name", "label"]

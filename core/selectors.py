@@ -6,21 +6,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from core.models import (
     Action,
     ExternalUser,
     Incident,
     IncidentStatus,
+    Milestone,
     Participation,
+    Role,
+    RoleAssignment,
     TimelineEvent,
+)
+
+HELD_ROLES = Prefetch(
+    "role_assignments",
+    queryset=RoleAssignment.objects.select_related("role", "holder").order_by("role__order"),
 )
 
 
 def incident_list() -> QuerySet[Incident]:
-    """All incidents, newest first, with reporter and lead joined."""
-    return Incident.objects.select_related("reporter", "lead").order_by("-report_time", "-id")
+    """All incidents, newest first, with reporter joined and roles (lead included) prefetched."""
+    return (
+        Incident.objects.select_related("reporter")
+        .prefetch_related(HELD_ROLES)
+        .order_by("-report_time", "-id")
+    )
 
 
 def incident_list_open() -> QuerySet[Incident]:
@@ -42,13 +54,6 @@ def timeline_for_incident(*, incident: Incident) -> QuerySet[TimelineEvent]:
 
 # --- Web UI and REST API ---------------------------------------------------------------------
 
-# Status is derived (``Incident.status``); these are the same rules as conditions the database
-# can use, so filtering by status happens in SQL.
-STATUS_CONDITIONS = {
-    IncidentStatus.REPORTED: Q(report_only=True),
-    IncidentStatus.RESOLVED: Q(report_only=False, end_time__isnull=False),
-    IncidentStatus.LIVE: Q(report_only=False, end_time__isnull=True),
-}
 NO_SEVERITY = "none"
 
 
@@ -59,9 +64,9 @@ def incident_filter(
     severity: int | str | None = None,
     title: str | None = None,
 ) -> QuerySet[Incident]:
-    """Narrow ``incidents`` by derived status, severity (``"none"`` for unset) and title text."""
+    """Narrow ``incidents`` by status, severity (``"none"`` for unset) and title text."""
     if status:
-        incidents = incidents.filter(STATUS_CONDITIONS[IncidentStatus(status)])
+        incidents = incidents.filter(status=IncidentStatus(status))
     if severity == NO_SEVERITY:
         incidents = incidents.filter(severity__isnull=True)
     elif severity:
@@ -115,7 +120,7 @@ def external_user_for_login(*, user: AbstractBaseUser | AnonymousUser) -> Extern
 
 
 def incident_document(*, incident_id: int) -> Incident:
-    """The incident with reporter, lead and its channel joined; raises ``DoesNotExist``.
+    """The incident with reporter, roles and its channel joined; raises ``DoesNotExist``.
 
     The chat side attaches each incident's channel to it as ``comms_channel``; the domain reads
     it through the incident, as a fact about the incident, without importing that side.
@@ -142,3 +147,14 @@ def channel_names(*, channel_ids: Iterable[str]) -> dict[str, str]:
             "comms_channel__channel_id", "comms_channel__name"
         )
     )
+
+
+def milestones_for_incident(*, incident: Incident) -> dict[str, Milestone]:
+    """The incident's milestones by kind, with who set each."""
+    rows = Milestone.objects.filter(incident=incident).select_related("set_by")
+    return {row.kind: row for row in rows}
+
+
+def role_list() -> QuerySet[Role]:
+    """The configured roles in their order."""
+    return Role.objects.order_by("order", "name")

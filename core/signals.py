@@ -21,11 +21,19 @@ incident_updated = Signal()
 """Fields of an open or closed incident changed.
 
 kwargs: ``incident`` (Incident, after the change), ``actor`` (ExternalUser or None),
-``changes`` (dict of field name -> (old value, new value); only fields that really changed).
+``changes`` (dict of name -> (old value, new value); only what really changed). Names are the
+incident's fields, ``status``, ``lead``, ``role:<name>`` for a role and ``milestone:<kind>``.
 """
 
 incident_closed = Signal()
-"""An open incident was closed (its end time set).
+"""An incident was resolved (its end time set). Also sent with ``incident_updated``.
 
 kwargs: ``incident`` (Incident), ``actor`` (ExternalUser or None).
+"""
+
+role_assigned = Signal()
+"""Someone was given an incident role (or it was taken away).
+
+kwargs: ``incident`` (Incident), ``actor`` (ExternalUser or None), ``change``
+(``core.services.lifecycle.RoleChange``: ``role``, ``old`` and ``new`` holder, either may be None).
 """

@@ -1,18 +1,27 @@
 """The incident domain (SPEC §5). One model per module; import them from here."""
 
+from core.lifecycle.milestones import MilestoneKind
+from core.lifecycle.statuses import IncidentStatus
 from core.models.action import Action, ActionPriority
 from core.models.external_user import ExternalUser
-from core.models.incident import Incident, IncidentStatus, Severity
+from core.models.incident import Incident, Severity
+from core.models.milestone import Milestone
 from core.models.participation import Participation
+from core.models.role import LEAD, Role, RoleAssignment
 from core.models.timeline_event import TimelineEvent, TimelineEventKind
 
 __all__ = [
+    "LEAD",
     "Action",
     "ActionPriority",
     "ExternalUser",
     "Incident",
     "IncidentStatus",
+    "Milestone",
+    "MilestoneKind",
     "Participation",
+    "Role",
+    "RoleAssignment",
     "Severity",
     "TimelineEvent",
     "TimelineEventKind",

@@ -16,6 +16,11 @@ class ExternalUser(models.Model):
     full_name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(max_length=254, blank=True)
     deleted = models.BooleanField(default=False, help_text="Deactivated in Slack.")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Slack's tz (users.info), e.g. Europe/London: times people type are read in it.",
+    )
     refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Last read from Slack.")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

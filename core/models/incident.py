@@ -6,6 +6,8 @@ import re
 from django.db import models
 from django.utils import timezone
 
+from core.lifecycle.statuses import LIVE_STATUSES, STATUS_EMOJI, IncidentStatus
+
 TITLE_MAX_LENGTH = 200
 
 
@@ -37,19 +39,6 @@ SEVERITY_EMOJI = {
 }
 
 
-class IncidentStatus(models.TextChoices):
-    LIVE = "live", "Live"
-    RESOLVED = "resolved", "Resolved"
-    REPORTED = "reported", "Reported"
-
-
-STATUS_EMOJI = {
-    IncidentStatus.LIVE: "🔥",
-    IncidentStatus.RESOLVED: "💧",
-    IncidentStatus.REPORTED: "📓",
-}
-
-
 class Incident(models.Model):
     """Something that went wrong. Open while ``end_time`` is unset (SPEC §5)."""
 
@@ -63,21 +52,33 @@ class Incident(models.Model):
         on_delete=models.PROTECT,
         related_name="reported_incidents",
     )
-    lead = models.ForeignKey(
-        "core.ExternalUser",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="led_incidents",
-    )
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, null=True, blank=True)
     report_only = models.BooleanField(
         default=False,
         help_text="A report of something already over: it gets no comms channel.",
     )
-    report_time = models.DateTimeField(default=timezone.now)
-    start_time = models.DateTimeField(default=timezone.now)
-    end_time = models.DateTimeField(null=True, blank=True, help_text="Set when closed.")
+    status = models.CharField(
+        max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
+    )
+    drill = models.BooleanField(
+        default=False, help_text="A practice run: labelled everywhere and left out of the numbers."
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_incidents",
+        help_text="Set when the status is merged.",
+    )
+    # The milestones started, declared and the closing time, kept on the row itself because every
+    # list, sweep and index reads them; ``core.services`` writes them together with the matching
+    # ``Milestone`` rows, in one transaction.
+    report_time = models.DateTimeField(default=timezone.now, help_text="The declared milestone.")
+    start_time = models.DateTimeField(default=timezone.now, help_text="The started milestone.")
+    end_time = models.DateTimeField(
+        null=True, blank=True, help_text="When it stopped being live (resolved, declined, merged)."
+    )
 
     class Meta:
         ordering = ["-report_time", "-id"]
@@ -99,6 +100,15 @@ class Incident(models.Model):
                 | models.Q(end_time__gte=models.F("start_time")),
                 name="incident_ends_after_start",
             ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=IncidentStatus.values),
+                name="incident_status_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="merged", merged_into__isnull=False)
+                | (~models.Q(status="merged") & models.Q(merged_into__isnull=True)),
+                name="incident_merged_names_its_target",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,14 +119,36 @@ class Incident(models.Model):
         return self.end_time is not None
 
     @property
-    def status(self) -> IncidentStatus:
-        if self.report_only:
-            return IncidentStatus.REPORTED
-        return IncidentStatus.RESOLVED if self.is_closed else IncidentStatus.LIVE
+    def is_live(self) -> bool:
+        """Being worked on: triage, investigating, fixing or monitoring."""
+        return self.status in LIVE_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        return IncidentStatus(self.status).label
 
     @property
     def status_emoji(self) -> str:
         return STATUS_EMOJI[self.status]
+
+    @property
+    def roles_held(self) -> list:
+        """This incident's role assignments in the roles' order (prefetch ``role_assignments``)."""
+        return sorted(
+            self.role_assignments.all(), key=lambda held: (held.role.order, held.role.name)
+        )
+
+    def holder_of(self, role_name: str):
+        """The person holding the role named ``role_name``, or None."""
+        return next(
+            (held.holder for held in self.role_assignments.all() if held.role.name == role_name),
+            None,
+        )
+
+    @property
+    def lead(self):
+        """The incident lead: the holder of the ``lead`` role (SPEC §14)."""
+        return self.holder_of("lead")
 
     @property
     def severity_text(self) -> str | None:

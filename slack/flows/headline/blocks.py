@@ -23,8 +23,13 @@ ACTIONS_BLOCK_ID = "incident-actions"
 
 # How the fallback text (notifications, screen readers) says what state the incident is in.
 STATUS_PHRASES = {
-    IncidentStatus.LIVE: "is live",
+    IncidentStatus.TRIAGE: "is in triage",
+    IncidentStatus.INVESTIGATING: "is being investigated",
+    IncidentStatus.FIXING: "is being fixed",
+    IncidentStatus.MONITORING: "is being monitored",
     IncidentStatus.RESOLVED: "is resolved",
+    IncidentStatus.DECLINED: "was declined",
+    IncidentStatus.MERGED: "was merged into another incident",
     IncidentStatus.REPORTED: "was reported after it was over",
 }
 
@@ -47,7 +52,7 @@ def headline_blocks(
         _with_id("links", {"type": "section", "fields": _links(incident, comms_channel, site_url)}),
     ]
     buttons = _buttons(incident, comms_channel)
-    if buttons and incident.status == IncidentStatus.LIVE:
+    if buttons and incident.is_live:
         buttons.extend(extra_buttons)
     if buttons:
         blocks.append(_with_id(ACTIONS_BLOCK_ID, {"type": "actions", "elements": buttons}))
@@ -81,7 +86,7 @@ def _facts(incident: Incident) -> list[dict]:
     return [
         mrkdwn(f"🙋 *Reporter:* {reporter}"),
         mrkdwn(f"👩‍🚒 *Lead:* {lead}"),
-        mrkdwn(f"{incident.status_emoji} *Status:* {incident.status.label}"),
+        mrkdwn(f"{incident.status_emoji} *Status:* {incident.status_label}"),
         mrkdwn(f"{incident.severity_emoji} *Severity:* {severity}"),
     ]
 
@@ -101,7 +106,7 @@ def _buttons(incident: Incident, comms_channel: CommsChannel | None) -> list[Blo
     something already over is closed from the start, but its reporter may still want to fix a
     field, so it keeps Edit. A resolved incident is finished with in Slack: no buttons.
     """
-    if incident.status == IncidentStatus.RESOLVED:
+    if not incident.is_live and incident.status != IncidentStatus.REPORTED:
         return []
     if incident.status == IncidentStatus.REPORTED:
         return [_edit_button(incident)]

@@ -15,7 +15,10 @@ from django.utils import timezone
 
 from core import signals
 from core.exceptions import ApplicationError, IncidentAlreadyClosed
+from core.lifecycle.milestones import MilestoneKind
+from core.lifecycle.statuses import IncidentStatus
 from core.models import (
+    LEAD,
     Action,
     ExternalUser,
     Incident,
@@ -24,10 +27,13 @@ from core.models import (
     TimelineEvent,
     TimelineEventKind,
 )
+from core.services import lifecycle
 
 # Incident fields that people change after declaring; each change is recorded on the timeline.
-UPDATABLE_FIELDS = ("title", "summary", "impact", "lead", "severity", "report_only", "start_time")
-TRACKED_FIELDS = ("title", "summary", "impact", "lead", "severity")
+# ``lead`` is the lead role and ``start_time`` the started milestone: both are handed to the
+# lifecycle services, which keep their own history.
+UPDATABLE_FIELDS = ("title", "summary", "impact", "lead", "severity", "start_time")
+TRACKED_FIELDS = ("title", "summary", "impact", "severity")
 
 
 @transaction.atomic
@@ -39,6 +45,7 @@ def external_user_upsert(
     email: str = "",
     deleted: bool = False,
     refreshed_at: dt.datetime | None = None,
+    time_zone: str = "",
 ) -> ExternalUser:
     """Create or refresh the cached copy of a Slack user."""
     user, _ = ExternalUser.objects.update_or_create(
@@ -49,6 +56,7 @@ def external_user_upsert(
             "email": email,
             "deleted": deleted,
             "refreshed_at": refreshed_at,
+            "time_zone": time_zone,
         },
     )
     return user
@@ -72,24 +80,36 @@ def incident_declare(
     severity: Severity | int | None = None,
     report_only: bool = False,
     report_time: dt.datetime | None = None,
+    triage: bool = False,
+    drill: bool = False,
 ) -> Incident:
-    """Record a new incident. Raises ``ValidationError`` for a bad title or severity."""
+    """Record a new incident. Raises ``ValidationError`` for a bad title or severity.
+
+    It starts ``investigating``, or ``triage`` when the declarer is not sure yet; a report of
+    something already over is ``reported`` and closed from the start.
+    """
     now = report_time or timezone.now()
+    if report_only:
+        status = IncidentStatus.REPORTED
+    else:
+        status = IncidentStatus.TRIAGE if triage else IncidentStatus.INVESTIGATING
     incident = Incident(
         title=title.strip(),
         summary=summary.strip(),
         impact=impact.strip(),
         reporter=reporter,
-        lead=lead,
         severity=severity,
         report_only=report_only,
+        status=status,
+        drill=drill,
         report_time=now,
         start_time=now,
-        # A report of something already over is closed from the start.
         end_time=now if report_only else None,
     )
     incident.full_clean()
     incident.save()
+    lifecycle.milestones_at_declaration(incident, reporter)
+    lifecycle.roles_at_declaration(incident, lead, reporter)
     signals.incident_declared.send(sender=Incident, incident=incident, actor=reporter)
     return incident
 
@@ -106,8 +126,8 @@ def incident_update(
     unknown = set(fields) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
+    changes = _lifecycle_fields(incident, actor, fields)
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    changes: dict[str, tuple[Any, Any]] = {}
     for name, value in fields.items():
         if isinstance(value, str):
             value = value.strip()
@@ -115,40 +135,57 @@ def incident_update(
         if old != value:
             changes[name] = (old, value)
             setattr(locked, name, value)
-    if not changes:
-        return {}
+    own = [name for name in changes if name in TRACKED_FIELDS]
+    if not own:
+        return changes
     locked.full_clean()
-    locked.save(update_fields=list(changes))
+    locked.save(update_fields=own)
     now = timezone.now()
     TimelineEvent.objects.bulk_create(
-        [
-            _change_entry(locked, name, old, new, actor, now)
-            for name, (old, new) in changes.items()
-            if name in TRACKED_FIELDS
-        ]
+        [_change_entry(locked, name, *changes[name], actor, now) for name in own]
     )
-    _copy_fields(locked, incident, changes)
-    signals.incident_updated.send(sender=Incident, incident=incident, actor=actor, changes=changes)
+    _copy_fields(locked, incident, own)
+    signals.incident_updated.send(
+        sender=Incident,
+        incident=incident,
+        actor=actor,
+        changes={name: changes[name] for name in own},
+    )
+    return changes
+
+
+def _lifecycle_fields(
+    incident: Incident, actor: ExternalUser | None, fields: dict[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    """Hand ``lead`` and ``start_time`` to the lifecycle services; returns what they changed."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    if "lead" in fields:
+        change = lifecycle.role_assign(
+            incident=incident, role=LEAD, holder=fields.pop("lead"), actor=actor
+        )
+        if change is not None:
+            changes["lead"] = (change.old, change.new)
+    if "start_time" in fields:
+        new = fields.pop("start_time")
+        old = lifecycle.milestone_set(
+            incident=incident, kind=MilestoneKind.STARTED, time=new, actor=actor
+        )
+        if old != new:
+            changes["start_time"] = (old, new)
     return changes
 
 
 @transaction.atomic
 def incident_close(*, incident: Incident, actor: ExternalUser | None = None) -> Incident:
-    """Close an open incident. Raises ``IncidentAlreadyClosed`` with the time it was closed."""
+    """Resolve a live incident (``@incident close``).
+
+    Raises ``IncidentAlreadyClosed`` with the time it ended when it is no longer live, and
+    ``TransitionRefused`` from triage (which is declined, not resolved).
+    """
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if locked.end_time is not None:
         raise IncidentAlreadyClosed(locked.end_time)
-    locked.end_time = max(timezone.now(), locked.start_time)
-    locked.save(update_fields=["end_time"])
-    TimelineEvent.objects.create(
-        incident=locked,
-        kind=TimelineEventKind.INCIDENT_CHANGE,
-        text="Incident closed",
-        author=actor,
-        metadata={"field": "status", "old": "live", "new": "resolved"},
-    )
-    incident.end_time = locked.end_time
-    signals.incident_closed.send(sender=Incident, incident=incident, actor=actor)
+    lifecycle.incident_status_set(incident=incident, status=IncidentStatus.RESOLVED, actor=actor)
     return incident
 
 
@@ -218,7 +255,7 @@ def _serialise(value: Any) -> Any:
     return value
 
 
-def _copy_fields(source: Incident, target: Incident, changes: dict[str, Any]) -> None:
+def _copy_fields(source: Incident, target: Incident, changes: list[str]) -> None:
     """Keep the caller's instance in step with what was saved."""
     if source is target:
         return
