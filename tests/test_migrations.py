@@ -77,3 +77,114 @@ def test_migrating_back_restores_part_one(part_one_data):
 
     assert _counts(old, "slack", "UserStats") == [("U0ALICE", 7), ("U0BOB", 2)]
     assert _ledger(old) == [(PLUGIN_KEY, 1), (OLD_KEY, 3)]
+
+
+# --- The lifecycle of SPEC §14 over Part-1 incidents ---------------------------------------------
+
+PART_ONE = [
+    ("core", "0002_participation_in_the_domain"),
+    ("slack", "0008_reminder_keys_follow_their_module"),
+]
+
+
+@pytest.fixture
+def part_one_incidents(transactional_db):
+    """A live incident whose lead alice handed to bob, a closed one and a report of the past."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    old = migrate(PART_ONE)
+    try:
+        people = old.get_model("core", "ExternalUser")
+        incidents = old.get_model("core", "Incident")
+        timeline = old.get_model("core", "TimelineEvent")
+        alice = people.objects.create(external_id="U0ALICE", display_name="alice")
+        bob = people.objects.create(external_id="U0BOB", display_name="bob")
+        declared = timezone.now() - dt.timedelta(hours=5)
+        live = incidents.objects.create(
+            title="Payments", reporter=alice, lead=bob, report_time=declared, start_time=declared
+        )
+        for minutes, new in ((10, alice), (40, bob)):
+            timeline.objects.create(
+                incident=live,
+                time=declared + dt.timedelta(minutes=minutes),
+                kind="incident_change",
+                text=f"Lead changed to @{new.display_name}",
+                author=alice,
+                metadata={"field": "lead", "old": None, "new": {"id": new.external_id}},
+            )
+        closed = incidents.objects.create(
+            title="Login",
+            report_time=declared,
+            start_time=declared - dt.timedelta(hours=1),
+            end_time=declared + dt.timedelta(hours=2),
+        )
+        reported = incidents.objects.create(
+            title="Last week",
+            report_only=True,
+            report_time=declared,
+            start_time=declared,
+            end_time=declared,
+        )
+        yield {"live": live.pk, "closed": closed.pk, "reported": reported.pk, "at": declared}
+    finally:
+        migrate(latest())
+
+
+def _milestones(apps, pk):
+    rows = apps.get_model("core", "Milestone").objects.filter(incident_id=pk)
+    return {row.kind: row.time for row in rows}
+
+
+def test_part_one_incidents_get_statuses_milestones_and_the_lead_role(part_one_incidents):
+    import datetime as dt
+
+    new = migrate(latest())
+    incidents = new.get_model("core", "Incident")
+    at = part_one_incidents["at"]
+
+    statuses = {
+        name: incidents.objects.get(pk=pk).status
+        for name, pk in part_one_incidents.items()
+        if name != "at"
+    }
+    assert statuses == {"live": "investigating", "closed": "resolved", "reported": "reported"}
+    assert _milestones(new, part_one_incidents["live"]) == {
+        "started": at,
+        "declared": at,
+        "acknowledged": at + dt.timedelta(minutes=10),  # alice's first lead change
+    }
+    assert _milestones(new, part_one_incidents["closed"]) == {
+        "started": at - dt.timedelta(hours=1),
+        "declared": at,
+        "resolved": at + dt.timedelta(hours=2),
+    }
+    assert set(_milestones(new, part_one_incidents["reported"])) == {
+        "started",
+        "declared",
+        "resolved",
+    }
+    held = new.get_model("core", "RoleAssignment").objects.select_related("role", "holder").get()
+    assert (held.incident_id, held.role.name, held.holder.external_id) == (
+        part_one_incidents["live"],
+        "lead",
+        "U0BOB",
+    )
+    # Assigned when, and by whom, the timeline says bob became the lead.
+    assert held.assigned_at == at + dt.timedelta(minutes=40)
+    assert held.assigned_by.external_id == "U0ALICE"
+    roles = new.get_model("core", "Role").objects.order_by("order")
+    assert [role.name for role in roles] == ["lead", "comms", "scribe"]
+
+
+def test_migrating_the_lifecycle_back_restores_the_lead_field(part_one_incidents):
+    migrate(latest())
+    old = migrate(PART_ONE)
+
+    live = (
+        old.get_model("core", "Incident")
+        .objects.select_related("lead")
+        .get(pk=part_one_incidents["live"])
+    )
+    assert live.lead.external_id == "U0BOB"

@@ -45,15 +45,19 @@ def alice():
     return services.external_user_upsert(external_id="U0ALICE", display_name="alice")
 
 
-def test_declaring_records_a_live_incident_and_announces_it(received):
+def test_declaring_records_an_investigating_incident_and_announces_it(received):
     incident = services.incident_declare(
         title="  Payments are failing ", reporter=alice(), severity=Severity.CRITICAL
     )
 
     stored = Incident.objects.get()
     assert stored.title == "Payments are failing"
-    assert stored.status == IncidentStatus.LIVE
+    assert stored.status == IncidentStatus.INVESTIGATING
     assert stored.start_time == stored.report_time
+    assert services.milestone_times(stored) == {
+        "started": stored.start_time,
+        "declared": stored.report_time,
+    }
     assert (stored.severity_text, stored.severity_emoji, stored.status_emoji) == (
         "critical",
         "⛈️",
@@ -91,7 +95,8 @@ def test_updating_records_each_change_on_the_timeline(received):
 
     assert set(changes) == {"lead", "severity", "summary"}
     entries = {e.metadata["field"]: e for e in TimelineEvent.objects.filter(incident=incident)}
-    assert entries["lead"].text == "Lead changed from (none) to @alice"
+    assert entries["lead"].text == "Incident lead changed from (none) to @alice"
+    assert entries["lead"].metadata["role"] == "lead"
     assert entries["severity"].text == "Severity changed from (none) to minor"
     assert entries["severity"].metadata == {"field": "severity", "old": None, "new": 3}
     assert all(e.kind == TimelineEventKind.INCIDENT_CHANGE for e in entries.values())
@@ -129,7 +134,7 @@ def test_closing_twice_says_when_it_was_closed(received):
 
     assert error.value.closed_at == closed_at
     assert closed_at.isoformat() in error.value.message
-    assert [name for name, _ in received] == ["declared", "closed"]
+    assert [name for name, _ in received] == ["declared", "updated", "closed"]
     assert Incident.objects.get().status == IncidentStatus.RESOLVED
 
 
