@@ -121,6 +121,7 @@ web)
     create_superuser
     log "starting gunicorn on port ${PORT:-8000}"
     exec gunicorn response.wsgi:application \
+        --config python:response.gunicorn_conf \
         --bind "0.0.0.0:${PORT:-8000}" \
         --workers "${WEB_CONCURRENCY:-3}" \
         --access-logfile - \

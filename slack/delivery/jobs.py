@@ -17,6 +17,7 @@ from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryValue, get_retry_strategy
 
+from response.log_context import log_context
 from slack.delivery.failed_attempts import record_failure
 from slack.web_api.errors import RateLimited
 
@@ -93,7 +94,10 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryValue = RETRY, **options: 
             token = _running.set(running)
             _release_stale_connections()
             try:
-                return func(*args, **kwargs)
+                with log_context(
+                    job_id=running and running.id, incident_id=kwargs.get("incident_id")
+                ):
+                    return func(*args, **kwargs)
             except Exception as error:
                 if running is not None:
                     _record_failure(running, name, error, strategy)
