@@ -265,7 +265,9 @@ def slash_command(command: str, *, atomic: bool | None = None) -> Callable[[Hand
 def incident_command(commands: Iterable[str], helptext: str = "") -> Callable[[Handler], Handler]:
     """``handler(incident, user_id, message) -> (handled, reply)`` for ``@incident <command>``.
 
-    The first word is the command's name in help; the others are aliases.
+    The first word is the command's name in help; the others are aliases. A command that must
+    ask Slack about someone first returns a ``slack.flows.lifecycle.lookup.AfterLookup``
+    instead, finished by a job (commands run atomic, with Slack calls refused).
     """
     words = list(commands)
 

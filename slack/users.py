@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from core import services
 from core.models import ExternalUser
 from slack.delivery.jobs import job
 from slack.web_api.client import get_slack_client
+from slack.web_api.errors import UserNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +44,28 @@ def _schedule_refresh(external_id: str) -> None:
 
 @job("slack.refresh_user")
 def refresh_user(external_id: str) -> None:
-    profile_user = get_slack_client().user_info(user=external_id)["user"]
+    look_up_user(external_id)
+
+
+def look_up_user(external_id: str) -> ExternalUser | None:
+    """Ask Slack (users.info) who this is, and cache the answer, time zone included.
+
+    Returns the refreshed user, or None when the workspace has no such person: Slack does not
+    know the id (``user_not_found``) or the account is deactivated. Calls Slack: never from an
+    atomic handler (see ``slack.registry``); defer a job that calls this instead.
+    """
+    try:
+        profile_user = get_slack_client().user_info(user=external_id)["user"]
+    except UserNotFound:
+        logger.info("Slack knows no user %s", external_id)
+        return None
+    user = _store(external_id, profile_user)
+    return None if user.deleted else user
+
+
+def _store(external_id: str, profile_user: dict[str, Any]) -> ExternalUser:
     profile = profile_user.get("profile") or {}
-    services.external_user_upsert(
+    return services.external_user_upsert(
         external_id=external_id,
         display_name=profile.get("display_name_normalized")
         or profile.get("display_name")
@@ -53,4 +74,5 @@ def refresh_user(external_id: str) -> None:
         email=profile.get("email", ""),
         deleted=bool(profile_user.get("deleted")),
         refreshed_at=timezone.now(),
+        time_zone=str(profile_user.get("tz") or ""),
     )

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 
 import pytest
 from django.db import connection
 
+from core.models import Role
 from slack import plugins, registry
 from slack.incoming import after_response
 from slack.web_api.workspace import reset_caches
@@ -71,3 +73,28 @@ def example_plugin(settings):
     plugins.load_plugins()
     yield sys.modules[EXAMPLE_PLUGIN]
     _forget_example_plugin()
+
+
+# The roles the migration creates; a transactional test's flush removes them for the next test.
+DEFAULT_ROLES = importlib.import_module(
+    "core.migrations.0004_part_one_incidents_get_a_lifecycle"
+).DEFAULT_ROLES
+
+
+def _uses_database(request: pytest.FixtureRequest) -> bool:
+    return bool(
+        {"db", "transactional_db", "jobs"} & set(request.fixturenames)
+        or request.node.get_closest_marker("django_db")
+    )
+
+
+@pytest.fixture(autouse=True)
+def default_roles(request: pytest.FixtureRequest) -> None:
+    """The default roles (lead, comms, scribe) exist, as after migrating."""
+    if not _uses_database(request):
+        return
+    request.getfixturevalue("_django_db_helper")
+    for name, label, duty, order in DEFAULT_ROLES:
+        Role.objects.get_or_create(
+            name=name, defaults={"label": label, "duty": duty, "order": order}
+        )

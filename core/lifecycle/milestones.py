@@ -64,6 +64,6 @@ def check_order(times: Mapping[str, dt.datetime | None], *, changed: str) -> Non
         first, second = times.get(earlier), times.get(later)
         if first is not None and second is not None and first > second:
             raise MilestoneOrderError(
-                f"{earlier.capitalize()} ({first:%Y-%m-%d %H:%M} UTC) must not be after "
+                f"Milestone {earlier} ({first:%Y-%m-%d %H:%M} UTC) must not be after "
                 f"{later} ({second:%Y-%m-%d %H:%M} UTC)."
             )

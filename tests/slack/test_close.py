@@ -57,7 +57,7 @@ def test_close_resolves_the_headline_and_asks_the_lead_for_the_report(
     incident.refresh_from_db()
     assert incident.is_closed
     [update] = fake_slack.calls("chat.update")
-    assert "💧 *Status:* Resolved" in json.dumps(update.params["blocks"], ensure_ascii=False)
+    assert "*Status:* 💧 Resolved" in json.dumps(update.params["blocks"], ensure_ascii=False)
     assert not [b for b in update.params["blocks"] if b["type"] == "actions"]
     [dm_open] = fake_slack.calls("conversations.open")
     assert dm_open.params["users"] == "U0LEAD"
@@ -79,7 +79,7 @@ def test_closing_again_says_when_it_was_closed(client, fake_slack, jobs, inciden
     incident.refresh_from_db()
     [note] = fake_slack.calls("chat.postEphemeral")
     assert (note.params["channel"], note.params["user"]) == ("C0INCIDENTS", "U0CAROL")
-    assert "already closed" in note.params["text"]
+    assert "already over" in note.params["text"]
     assert f"<!date^{int(incident.end_time.timestamp())}^" in note.params["text"]
     assert fake_slack.calls("chat.update") == []
     assert fake_slack.calls("chat.postMessage") == []
@@ -92,7 +92,7 @@ def test_the_comms_channel_is_told(client, fake_slack, jobs, incident):
     jobs()
 
     [notice] = posts_to(fake_slack, "C0COMMS")
-    assert "closed by <@U0BOB>" in notice
+    assert "resolved by <@U0BOB>" in notice
     assert f"/incident/{incident.pk}/" in notice
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core import selectors
 from core.models import Action, Incident, Severity, TimelineEvent
 from slack.models import CommsChannel
 from tests.slack.channel_helpers import (
@@ -21,7 +22,7 @@ def incident(transactional_db):
 
 
 def fresh(incident) -> Incident:
-    return Incident.objects.select_related("lead").get(pk=incident.pk)
+    return selectors.incident_get(incident_id=incident.pk)
 
 
 def test_a_command_makes_no_slack_call_until_the_worker_runs(client, incident, fake_slack, jobs):
@@ -176,7 +177,7 @@ def test_close_then_close_again_says_when(client, incident, fake_slack, jobs):
     mention(client, "close")
     jobs()
 
-    already = [t for t in channel_posts(fake_slack) if "already closed" in t]
+    already = [t for t in channel_posts(fake_slack) if "already over" in t]
     assert len(already) == 1
     assert f"<!date^{int(closed_at.timestamp())}^" in already[0]
 

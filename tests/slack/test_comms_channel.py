@@ -11,7 +11,7 @@ import pytest
 from procrastinate.contrib.django import app as procrastinate_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from core import services
+from core import selectors, services
 from core.models import Severity
 from slack.flows.comms_channel import jobs as comms
 from slack.flows.comms_channel.blocks import welcome_message
@@ -412,7 +412,9 @@ def test_an_invite_slack_could_not_answer_is_retried(transactional_db, fake_slac
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
-        pytest.param(lambda: services.incident_close(incident=declare()), "is closed", id="closed"),
+        pytest.param(
+            lambda: services.incident_close(incident=declare()), "is resolved", id="closed"
+        ),
         pytest.param(
             lambda: declare(report_only=True), "report of something already over", id="report"
         ),
@@ -465,7 +467,7 @@ def test_the_welcome_message_reads_well_without_a_lead_or_severity():
 
     assert text == (
         f"Welcome to the channel of incident {incident.pk}: Login &lt;b&gt;broken&lt;/b&gt; "
-        "&amp; slow. Severity: not set yet. Lead: nobody yet. "
+        "&amp; slow. Status: 🔥 Investigating. Severity: not set yet. Lead: nobody yet. "
         "Type @incident help to see what I can do here."
     )
     rendered = str(blocks)
@@ -483,6 +485,26 @@ def test_the_welcome_message_shows_severity_and_lead():
     assert "Severity: ⛈️ Critical." in text
     assert f"Lead: <@{LEAD}>." in text
     assert "Type @bot help" in text
+
+
+@pytest.mark.django_db
+def test_the_welcome_message_shows_the_status_every_role_and_a_drill():
+    incident = declare(drill=True)
+    services.role_assign(
+        incident=incident,
+        role="comms",
+        holder=services.external_user_get_or_create(external_id="U0CAROL"),
+    )
+    incident = selectors.incident_get(incident_id=incident.pk)
+
+    text, blocks = welcome_message(incident, document_url=doc_url(incident), bot_name="incident")
+
+    assert text.startswith("This is a drill. Welcome")
+    assert blocks[0]["text"]["text"].startswith("🧪 Drill · 🔥 Incident")
+    rendered = str(blocks)
+    assert "🧪 *Drill*: this is a practice run" in rendered
+    assert "*Status*\\n🔥 Investigating" in rendered
+    assert f"Incident lead: <@{LEAD}>\\nCommunications lead: <@U0CAROL>" in rendered
 
 
 def test_a_channel_created_before_the_incident_is_not_ours(db, fake_slack):

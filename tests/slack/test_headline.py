@@ -12,11 +12,13 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
-from core.models import ExternalUser, Incident, Severity
+from core.lifecycle.statuses import STATUS_EMOJI
+from core.models import ExternalUser, Incident, Role, RoleAssignment, Severity
 from slack.delivery.outbox import post_in_channel
 from slack.flows.headline import ids
 from slack.flows.headline.blocks import headline_blocks
 from slack.flows.headline.jobs import post_headline, schedule_headline_update, update_headline
+from slack.flows.lifecycle.ids import STATUS_MENU
 from slack.models import CommsChannel, HeadlinePost
 
 SITE = "https://response.example.com"
@@ -31,22 +33,34 @@ def shown(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
-def an_incident(**fields: Any) -> Incident:
-    """An unsaved incident: rendering needs no database."""
+def an_incident(*, roles: dict[str, str] | None = None, **fields: Any) -> Incident:
+    """An unsaved incident: rendering needs no database. ``roles``: role name → Slack id."""
     defaults: dict[str, Any] = {
         "pk": 12,
         "title": "Payments are failing",
         "reporter": ExternalUser(external_id="U0ALICE"),
         "start_time": dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC),
     }
-    return Incident(**{**defaults, **fields})
+    incident = Incident(**{**defaults, **fields})
+    labels = {"lead": ("Incident lead", 10), "comms": ("Communications lead", 20)}
+    # What a prefetch of ``role_assignments`` would have left on the incident.
+    incident._prefetched_objects_cache = {
+        "role_assignments": [
+            RoleAssignment(
+                role=Role(name=name, label=labels[name][0], order=labels[name][1]),
+                holder=ExternalUser(external_id=holder),
+            )
+            for name, holder in (roles or {}).items()
+        ]
+    }
+    return incident
 
 
 # --- Rendering (pure) ----------------------------------------------------------------------------
 
 
-def test_a_live_incident_shows_its_facts_and_three_buttons():
-    incident = an_incident(lead=ExternalUser(external_id="U0LEAD"), severity=Severity.CRITICAL)
+def test_a_live_incident_shows_its_facts_buttons_and_status_menu():
+    incident = an_incident(roles={"lead": "U0LEAD"}, severity=Severity.CRITICAL)
 
     text, blocks = headline_blocks(incident, site_url=SITE)
 
@@ -54,26 +68,68 @@ def test_a_live_incident_shows_its_facts_and_three_buttons():
     everything = shown(blocks)
     for expected in (
         "*Reporter:* <@U0ALICE>",
-        "*Lead:* <@U0LEAD>",
-        "🔥 *Status:* Live",
+        "Incident lead: <@U0LEAD>",
+        "*Status:* 🔥 Investigating",
         "⛈️ *Severity:* Critical",
         f"<{SITE}/incident/12/|Incident 12>",
     ):
         assert expected in everything
-    assert [(b["action_id"], b["value"]) for b in buttons(blocks)] == [
+    assert [(b["action_id"], b.get("value")) for b in buttons(blocks)] == [
         (ids.CREATE_COMMS_CHANNEL, "12"),
         (ids.EDIT_INCIDENT, "12"),
         (ids.CLOSE_INCIDENT, "12"),
+        (STATUS_MENU, None),
     ]
     close = buttons(blocks)[2]
     assert {"title", "text", "confirm", "deny"} <= set(close["confirm"])
-    assert text == "Incident 12, reported by <@U0ALICE>, is live: Payments are failing"
+    assert (
+        text == "Incident 12, reported by <@U0ALICE>, is being investigated: Payments are failing"
+    )
+
+
+def test_the_status_menu_offers_exactly_the_moves_a_click_can_make():
+    # Merging needs the other incident and a reopen a reason: those are typed, not clicked.
+    offered = {
+        status: [
+            o["value"]
+            for o in buttons(headline_blocks(an_incident(status=status), site_url=SITE)[1])[-1][
+                "options"
+            ]
+        ]
+        for status in ("triage", "investigating", "fixing", "monitoring")
+    }
+
+    assert offered == {
+        "triage": ["12:investigating", "12:declined"],
+        "investigating": ["12:fixing", "12:monitoring", "12:resolved"],
+        "fixing": ["12:investigating", "12:monitoring", "12:resolved"],
+        "monitoring": ["12:investigating", "12:fixing", "12:resolved"],
+    }
+
+
+def test_every_held_role_is_shown_in_the_roles_order():
+    _, blocks = headline_blocks(
+        an_incident(roles={"comms": "U0CAROL", "lead": "U0LEAD"}), site_url=SITE
+    )
+
+    [roles] = [b for b in blocks if b["block_id"].startswith("roles-")]
+    assert roles["text"]["text"] == (
+        "👩‍🚒 *Roles:* Incident lead: <@U0LEAD> · Communications lead: <@U0CAROL>"
+    )
+
+
+def test_a_drill_says_so_in_its_title_facts_and_text():
+    text, blocks = headline_blocks(an_incident(drill=True), site_url=SITE)
+
+    assert blocks[0]["text"]["text"] == "🧪 *Drill*: *Payments are failing*"
+    assert "🧪 *Drill*: a practice run" in shown(blocks[1])
+    assert text.startswith("Drill: Incident 12")
 
 
 def test_unset_lead_and_severity_say_so():
     _, blocks = headline_blocks(an_incident(), site_url=SITE)
 
-    assert "*Lead:* not set" in shown(blocks)
+    assert "Incident lead: not set" in shown(blocks)
     assert "☁️ *Severity:* not set" in shown(blocks)
 
 
@@ -83,17 +139,32 @@ def test_a_comms_channel_is_linked_and_its_button_hidden():
     _, blocks = headline_blocks(an_incident(), comms_channel=comms, site_url=SITE)
 
     assert "<#C0COMMS>" in shown(blocks)
-    assert [b["action_id"] for b in buttons(blocks)] == [ids.EDIT_INCIDENT, ids.CLOSE_INCIDENT]
+    assert [b["action_id"] for b in buttons(blocks)] == [
+        ids.EDIT_INCIDENT,
+        ids.CLOSE_INCIDENT,
+        STATUS_MENU,
+    ]
 
 
-def test_a_resolved_incident_has_no_buttons():
-    incident = an_incident(end_time=dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC))
+@pytest.mark.parametrize("status", ["resolved", "declined"])
+def test_an_incident_that_is_over_has_no_buttons(status):
+    incident = an_incident(status=status, end_time=dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC))
 
     text, blocks = headline_blocks(incident, site_url=SITE)
 
     assert buttons(blocks) == []
-    assert "💧 *Status:* Resolved" in shown(blocks)
-    assert "is resolved" in text
+    assert f"*Status:* {STATUS_EMOJI[status]} {status.capitalize()}" in shown(blocks)
+    assert ("is resolved" if status == "resolved" else "was declined") in text
+
+
+def test_a_report_of_something_over_keeps_only_edit():
+    incident = an_incident(
+        status="reported", report_only=True, end_time=dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    )
+
+    _, blocks = headline_blocks(incident, site_url=SITE)
+
+    assert [b["action_id"] for b in buttons(blocks)] == [ids.EDIT_INCIDENT]
 
 
 def test_user_text_cannot_ping_or_link():
@@ -113,11 +184,22 @@ def test_a_block_gets_a_new_id_when_its_content_changes_and_keeps_it_otherwise()
     ids_after = [b["block_id"] for b in after]
     assert ids_after[0] == ids_before[0]  # the title
     assert ids_after[1] != ids_before[1]  # the facts, severity among them
-    assert ids_after[2:] == ids_before[2:]  # the links and the buttons
+    assert ids_after[2:] == ids_before[2:]  # the roles, the links and the buttons
     assert ids_after[0].startswith("title-") and ids_after[1].startswith("facts-")
     assert [b["action_id"] for b in buttons(after)] == [b["action_id"] for b in buttons(before)]
     assert len(set(ids_after)) == len(ids_after)
     assert all(len(block_id) <= 255 for block_id in ids_after)
+
+
+def test_a_status_move_gives_the_facts_and_the_menu_new_ids():
+    incident = an_incident()
+    _, before = headline_blocks(incident, site_url=SITE)
+    incident.status = "fixing"
+    _, after = headline_blocks(incident, site_url=SITE)
+
+    assert after[1]["block_id"] != before[1]["block_id"]
+    assert after[-1]["block_id"] != before[-1]["block_id"]
+    assert after[-1]["block_id"].startswith("incident-actions-")
 
 
 # --- Posting and updating ------------------------------------------------------------------------
@@ -148,7 +230,7 @@ def test_several_changes_make_one_update_showing_the_latest_values(fake_slack, j
     everything = shown(update.params["blocks"])
     assert "*Card payments are failing*" in everything
     assert "🌧️ *Severity:* Major" in everything
-    assert "*Lead:* <@U0LEAD>" in everything
+    assert "Incident lead: <@U0LEAD>" in everything
     assert "Card payments are failing" in update.params["text"]
 
 

@@ -110,7 +110,7 @@ def test_the_closing_dm_whose_answer_was_lost_is_not_sent_again(fake_slack, jobs
     jobs()
 
     [dm] = history.posted("D0ALICE")
-    assert "is closed" in dm["text"]
+    assert "is resolved" in dm["text"]
 
 
 def test_a_bookmark_whose_answer_was_lost_is_not_added_again(fake_slack, jobs, short_timeout):

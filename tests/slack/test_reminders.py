@@ -62,7 +62,7 @@ def tick_every_minute(client, clock, jobs, until_minutes: int, step: int = 1) ->
     jobs()
 
 
-REMINDER_TEXTS = ("no lead", "no severity", "Can it be closed?", "status page update")
+REMINDER_TEXTS = ("no lead", "no severity", "Can it be resolved?", "status page update")
 
 
 def posts(fake_slack, containing: str) -> list[str]:
@@ -120,7 +120,7 @@ def test_still_open_asks_every_12_hours_6_times(client, clock, jobs, fake_slack)
 
     tick_every_minute(client, clock, jobs, until_minutes=100 * 60, step=60)
 
-    asked = posts(fake_slack, "Can it be closed?")
+    asked = posts(fake_slack, "Can it be resolved?")
     assert len(asked) == 6
     assert "open for 12 hrs" in asked[0]
 

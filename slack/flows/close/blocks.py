@@ -12,25 +12,25 @@ if TYPE_CHECKING:
 
 
 def closing_notice(*, incident: Incident, closed_by: str | None, site_url: str) -> str:
-    """Posted into the comms channel when the incident is closed, whoever closed it and how."""
+    """Posted into the comms channel when the incident is resolved, whoever resolved it and how."""
     who = f" by {mention(closed_by)}" if closed_by else ""
     closed_at = f" {date_token(incident.end_time)}" if incident.end_time else ""
     url = document_url(incident.pk, site_url)
     return (
-        f":closed_book: This incident was closed{who}{closed_at}, after "
+        f":closed_book: This incident was resolved{who}{closed_at}, after "
         f"{incident.duration_text}. Please help complete the report in <{url}|the incident "
         "document> while it is fresh in everyone's mind."
     )
 
 
 def complete_report_dm(*, incident: Incident, site_url: str) -> str:
-    """The DM to the lead (or the reporter) once the incident is closed."""
+    """The DM to the lead (or the reporter) once the incident is resolved."""
     url = document_url(incident.pk, site_url)
     return (
-        f":wave: Incident {incident.pk}, *{escape(incident.title)}*, is closed. Don't forget "
+        f":wave: Incident {incident.pk}, *{escape(incident.title)}*, is resolved. Don't forget "
         f"to complete the report while it's fresh: <{url}|Incident {incident.pk}>."
     )
 
 
 def already_closed(closed_at: dt.datetime) -> str:
-    return f"This incident was already closed {date_token(closed_at)}."
+    return f"This incident is already over: it ended {date_token(closed_at)}."

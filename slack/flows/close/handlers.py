@@ -11,9 +11,8 @@ import logging
 
 from django.conf import settings
 
-from core import services
+from core import selectors, services
 from core.exceptions import IncidentAlreadyClosed
-from core.models import Incident
 from slack.delivery.idempotency import post_once
 from slack.delivery.jobs import job
 from slack.delivery.outbox import tell_user
@@ -48,7 +47,7 @@ def close_incident(context: ActionContext) -> None:
 @job("slack.ask_for_report")
 def ask_for_report(incident_id: int) -> None:
     """DM the lead (or, with no lead, the reporter) a link to complete the incident report."""
-    incident = Incident.objects.select_related("lead", "reporter").filter(pk=incident_id).first()
+    incident = selectors.incident_list().filter(pk=incident_id).first()
     if incident is None:
         return
     person = incident.lead or incident.reporter

@@ -1,6 +1,7 @@
-"""What people see once an incident is closed, however it was closed (the Close button,
-``@incident close``, the API, the admin): the comms channel is told, and the lead (or the
-reporter) is asked for the report. The headline's own update is the headline flow's."""
+"""What people see once an incident is resolved, however it was resolved (the Close button,
+``@incident close``, ``@incident status resolved``, the Status menu, the API, the admin): the
+comms channel is told, and the lead (or the reporter) is asked for the report. The headline's
+own update is the headline flow's."""
 
 from __future__ import annotations
 
@@ -29,5 +30,5 @@ def announce_close(
                 site_url=settings.SITE_URL,
             )
         )
-    if incident.lead_id or incident.reporter_id:
+    if incident.lead is not None or incident.reporter_id:
         ask_for_report.defer(incident_id=incident.pk)

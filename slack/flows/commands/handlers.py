@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
-
-from django.conf import settings
 
 from core import services
 from core.exceptions import IncidentAlreadyClosed
 from core.models import Incident, Severity
 from slack import registry
-from slack.block_kit import document_url
 from slack.flows.close import blocks as messages
-from slack.flows.commands import reactions
+from slack.flows.commands.replies import Reply, answer, bot
 from slack.flows.comms_channel.rename import schedule_rename
+from slack.flows.lifecycle.lookup import AfterLookup
 from slack.registry import event_handler, incident_command
 from slack.users import user_for
 
@@ -30,11 +27,6 @@ logger = logging.getLogger(__name__)
 # "<@U123> lead <@U456>" or "<@U123|incident> Lead …": leading mentions, a word, the rest.
 LEADING_MENTIONS = re.compile(r"^(\s*<@[A-Z0-9]+(?:\|[^>]*)?>)+")
 USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-
-# Slack recommends keeping a message's text under 4,000 characters; longer replies are trimmed.
-MAX_REPLY_CHARS = 4000
-
-Reply = tuple[bool, str | None]
 
 
 def parse_command(text: str) -> tuple[str, str]:
@@ -54,43 +46,29 @@ def parse_command(text: str) -> tuple[str, str]:
 
 @event_handler("app_mention")
 def handle_mention(incident: Incident, event: dict[str, Any]) -> None:
+    """Run the command, then react (✅ or ❓) and post its reply.
+
+    A command returns ``(handled, reply)``, or an ``AfterLookup`` when it cannot be decided
+    without asking Slack who someone is: that call may not happen here (this runs atomic), so
+    the lookup and the rest of the command are deferred as one job, which answers itself.
+    """
     channel, ts, user_id = event["channel"], event["ts"], event.get("user", "")
     word, arguments = parse_command(event.get("text", ""))
     registration = registry.incident_commands.get(word)
-    if registration is None:
-        handled, reply = _unknown_command(word)
-    else:
-        handled, reply = registration.run(incident, user_id, arguments)
-    reactions.react(channel, ts, reactions.HANDLED if handled else reactions.NOT_UNDERSTOOD)
-    if reply:
-        # Every command's reply goes out here, so this is the one place that keeps it to size.
-        incident.comms_channel.post_in_channel(fit_reply(reply, incident))
-
-
-def fit_reply(text: str, incident: Incident) -> str:
-    """``text`` cut to fit one Slack message, ending with a link to the whole story.
-
-    Replies quote what people wrote (a summary can run to pages); Slack truncates long messages
-    silently, so we cut first and point at the incident document, which holds everything.
-    """
-    if len(text) <= MAX_REPLY_CHARS:
-        return text
-    url = document_url(incident.pk, settings.SITE_URL)
-    ending = f"…\n_Too long for Slack: the rest is in <{url}|the incident document>._"
-    kept = text[: MAX_REPLY_CHARS - len(ending)]
-    # Never leave half a <@U…|…> or <url|…> token: Slack would show it as raw text.
-    opened, closed = kept.rfind("<"), kept.rfind(">")
-    if opened > closed:
-        kept = kept[:opened]
-    return kept.rstrip() + ending
-
-
-def _bot() -> str:
-    return f"@{settings.INCIDENT_BOT_NAME}"
+    outcome = (
+        _unknown_command(word)
+        if registration is None
+        else registration.run(incident, user_id, arguments)
+    )
+    if isinstance(outcome, AfterLookup):
+        outcome.defer(incident=incident, speaker_id=user_id, channel_id=channel, ts=ts)
+        return
+    handled, reply = outcome
+    answer(incident, channel_id=channel, ts=ts, handled=handled, reply=reply)
 
 
 def _unknown_command(word: str) -> Reply:
-    return False, f"I don't know the command `{word}`. `{_bot()} help` lists what I can do."
+    return False, f"I don't know the command `{word}`. `{bot()} help` lists what I can do."
 
 
 @incident_command(["help"], helptext="List the commands and how to use them")
@@ -102,7 +80,7 @@ def show_help(incident: Incident, user_id: str, message: str) -> Reply:
         f"`{' | '.join(names)}` — {helptext}"
         for names, helptext in sorted(seen.values(), key=lambda item: item[0][0].lower())
     ]
-    usage = f"Talk to me with `{_bot()} <command>`. Commands:"
+    usage = f"Talk to me with `{bot()} <command>`. Commands:"
     return True, "\n".join([usage, *lines])
 
 
@@ -124,35 +102,6 @@ def set_impact(incident: Incident, user_id: str, message: str) -> Reply:
     return _text_field(incident, user_id, "impact", "impact", message)
 
 
-# Who ``lead <argument>`` names, first match wins: nothing means the speaker, a real mention means
-# that person. Anything else ("bob", "@nobody" typed as text, an empty or broken "<@") names
-# nobody, and guessing the speaker there would hand them the incident by accident.
-LEAD_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]]] = [
-    (re.compile(r"^$"), lambda _, speaker: speaker),
-    (USER_MENTION, lambda mentioned, _: mentioned.group(1)),  # matched from the start
-]
-
-
-def lead_named_by(message: str, speaker_id: str) -> str | None:
-    """The Slack user id ``lead <message>`` asks for, or None when it names nobody."""
-    for pattern, who in LEAD_RULES:
-        if matched := pattern.match(message.strip()):
-            return who(matched, speaker_id)
-    return None
-
-
-@incident_command(["lead"], helptext="Make someone the lead: `lead @someone` (or yourself)")
-def set_lead(incident: Incident, user_id: str, message: str) -> Reply:
-    lead_id = lead_named_by(message, user_id)
-    if lead_id is None:
-        return False, (
-            f"I couldn't tell who `{message}` is. Mention them so Slack links the name: "
-            f"`{_bot()} lead @someone`, or `{_bot()} lead` alone to take the lead yourself."
-        )
-    services.incident_update(incident=incident, actor=user_for(user_id), lead=user_for(lead_id))
-    return True, f"<@{lead_id}> is now leading this incident."
-
-
 @incident_command(
     ["severity", "sev"], helptext="Set the severity: critical, major, minor or trivial (or 1-4)"
 )
@@ -161,7 +110,7 @@ def set_severity(incident: Incident, user_id: str, message: str) -> Reply:
     if severity is None:
         return False, (
             f"I don't know the severity `{message or '(none given)'}`. "
-            f"Use critical, major, minor or trivial, or 1-4: `{_bot()} severity major`."
+            f"Use critical, major, minor or trivial, or 1-4: `{bot()} severity major`."
         )
     services.incident_update(incident=incident, actor=user_for(user_id), severity=severity)
     return True, f"Severity is now {incident.severity_emoji} {severity.label}."
@@ -170,7 +119,7 @@ def set_severity(incident: Incident, user_id: str, message: str) -> Reply:
 @incident_command(["rename"], helptext="Rename the incident channel: `rename <name>`")
 def rename_channel(incident: Incident, user_id: str, message: str) -> Reply:
     if not message.strip():
-        return False, f"Give the new name: `{_bot()} rename payments-outage`."
+        return False, f"Give the new name: `{bot()} rename payments-outage`."
     schedule_rename(incident.comms_channel, message, requested_by=user_id)
     return True, None
 
@@ -182,7 +131,7 @@ def show_duration(incident: Incident, user_id: str, message: str) -> Reply:
     return True, f"The incident has been running for {incident.duration_text}."
 
 
-@incident_command(["close"], helptext="Close the incident")
+@incident_command(["close"], helptext="Resolve the incident (the same as `status resolved`)")
 def close_incident(incident: Incident, user_id: str, message: str) -> Reply:
     try:
         services.incident_close(incident=incident, actor=user_for(user_id))
@@ -195,6 +144,6 @@ def close_incident(incident: Incident, user_id: str, message: str) -> Reply:
 @incident_command(["action"], helptext="Log a follow-up action: `action <what needs doing>`")
 def log_action(incident: Incident, user_id: str, message: str) -> Reply:
     if not message.strip():
-        return False, f"Say what needs doing: `{_bot()} action add an alert on queue depth`."
+        return False, f"Say what needs doing: `{bot()} action add an alert on queue depth`."
     services.action_create(incident=incident, details=message, owner=user_for(user_id))
     return True, f":memo: Follow-up logged: {message}"

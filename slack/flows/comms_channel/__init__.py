@@ -1,1 +1,1 @@
-"""The incident's own channel: created once, set up, renamed, its new lead invited (SPEC §6.4)."""
+"""The incident's own channel: created once, set up, renamed, role holders invited (SPEC §6.4)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from core.models import Incident
 from slack.block_kit import Block, escape, mention, mrkdwn, plain
+from slack.flows.lifecycle.blocks import held_roles_text, status_text
 
 SECTION_LIMIT = 3000  # characters of a section's text (Block Kit)
 HEADER_LIMIT = 150  # characters of a header's plain text
@@ -23,8 +24,10 @@ def welcome_message(
     severity = _severity(incident)
     lead = mention(incident.lead.external_id) if incident.lead else None
 
+    drill = "This is a drill. " if incident.drill else ""
     text = (
-        f"Welcome to the channel of incident {incident.pk}: {escape(incident.title)}. "
+        f"{drill}Welcome to the channel of incident {incident.pk}: {escape(incident.title)}. "
+        f"Status: {status_text(incident.status)}. "
         f"Severity: {severity or 'not set yet'}. "
         f"Lead: {lead or 'nobody yet'}. "
         f"Type {bot} help to see what I can do here."
@@ -34,9 +37,11 @@ def welcome_message(
         if incident.summary
         else f"_None yet._ Write one with `{bot} summary <text>`."
     )
-    header = f"{incident.status_emoji} Incident {incident.pk}: {incident.title}"
+    drill_label = "🧪 Drill · " if incident.drill else ""
+    header = f"{drill_label}{incident.status_emoji} Incident {incident.pk}: {incident.title}"
     blocks: list[Block] = [
         {"type": "header", "text": plain(_cut(header, HEADER_LIMIT))},
+        *_drill_notice(incident),
         {"type": "section", "text": mrkdwn(_cut(f"*Summary*\n{summary}", SECTION_LIMIT))},
         {
             "type": "section",
@@ -45,7 +50,8 @@ def welcome_message(
                     "*Severity*\n"
                     + (severity or f"☁️ Not set yet: `{bot} severity critical|major|minor|trivial`")
                 ),
-                mrkdwn("*Lead*\n" + (lead or f"Nobody yet: take it with `{bot} lead`")),
+                mrkdwn(f"*Status*\n{status_text(incident.status)}"),
+                mrkdwn("*Roles*\n" + _roles(incident, bot)),
             ],
         },
         {
@@ -59,13 +65,36 @@ def welcome_message(
             "type": "context",
             "elements": [
                 mrkdwn(
-                    f"Type `{bot} help` to see what I can do: set the summary, impact, lead and "
-                    "severity, log follow-up actions, close the incident…"
+                    f"Type `{bot} help` to see what I can do: set the summary, impact, status, "
+                    "roles, milestones and severity, log follow-up actions, resolve the "
+                    "incident…"
                 )
             ],
         },
     ]
     return text, blocks
+
+
+def _roles(incident: Incident, bot: str) -> str:
+    """Every held role on a line of its own; how to take the lead while nobody has it."""
+    lines = held_roles_text(incident.roles_held)
+    if incident.lead is None:
+        lines.insert(0, f"Incident lead: nobody yet, take it with `{bot} lead`")
+    return "\n".join(lines)
+
+
+def _drill_notice(incident: Incident) -> list[Block]:
+    if not incident.drill:
+        return []
+    return [
+        {
+            "type": "section",
+            "text": mrkdwn(
+                "🧪 *Drill*: this is a practice run. Everything works as in a real incident, "
+                "and it is left out of the numbers."
+            ),
+        }
+    ]
 
 
 def _severity(incident: Incident) -> str | None:

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from procrastinate import RetryStrategy
 
+from core import selectors
 from core.models import Incident
 from slack.block_kit import document_url as block_document_url
 from slack.delivery.jobs import RETRY, job, running_job
@@ -145,10 +146,10 @@ def _refusal(incident: Incident) -> str | None:
             f"Incident {incident.pk} is a report of something already over, so it gets no "
             "comms channel."
         )
-    if incident.is_closed:
+    if not incident.is_live:
         return (
-            f"Incident {incident.pk} is closed, so I won't create a comms channel for it. "
-            "Reopen it first if the work is not over."
+            f"Incident {incident.pk} is {incident.status}, so I won't create a comms channel for "
+            "it. Reopen it first if the work is not over."
         )
     return None
 
@@ -237,7 +238,8 @@ def _record(incident: Incident, channel: Channel, requested_by: str) -> CommsCha
     with transaction.atomic():
         locked = (
             Incident.objects.select_for_update(of=("self",))
-            .select_related("reporter", "lead")
+            .select_related("reporter")
+            .prefetch_related(selectors.HELD_ROLES)
             .get(pk=incident.pk)
         )
         existing = CommsChannel.objects.filter(incident=locked).first()
@@ -263,7 +265,7 @@ def _record(incident: Incident, channel: Channel, requested_by: str) -> CommsCha
 def _promise_setup(incident: Incident, comms: CommsChannel, requested_by: str) -> None:
     people = [
         user.external_id
-        for user in (incident.reporter, incident.lead)
+        for user in (incident.reporter, *(held.holder for held in incident.roles_held))
         if user is not None and user.external_id and not user.deleted
     ]
     invite_people.defer(channel_id=comms.channel_id, user_ids=[*people, requested_by])

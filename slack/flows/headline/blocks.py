@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from core.models import IncidentStatus
 from slack.block_kit import Block, document_url, escape, mention, mrkdwn, plain
 from slack.flows.headline import ids
+from slack.flows.lifecycle.blocks import held_roles_text, status_menu, status_text
 
 if TYPE_CHECKING:
     from core.models import Incident
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 # The stable part of the buttons block's id; the rest follows its content (``_with_id``).
 ACTIONS_BLOCK_ID = "incident-actions"
+
+DRILL_LABEL = "🧪 *Drill*"
 
 # How the fallback text (notifications, screen readers) says what state the incident is in.
 STATUS_PHRASES = {
@@ -47,13 +50,16 @@ def headline_blocks(
     while the incident is live.
     """
     blocks: list[Block] = [
-        _with_id("title", {"type": "section", "text": mrkdwn(f"*{escape(incident.title)}*")}),
+        _with_id("title", {"type": "section", "text": mrkdwn(_title(incident))}),
         _with_id("facts", {"type": "section", "fields": _facts(incident)}),
+        _with_id("roles", {"type": "section", "text": mrkdwn(_roles(incident))}),
         _with_id("links", {"type": "section", "fields": _links(incident, comms_channel, site_url)}),
     ]
     buttons = _buttons(incident, comms_channel)
     if buttons and incident.is_live:
         buttons.extend(extra_buttons)
+        if menu := status_menu(incident):
+            buttons.append(menu)
     if buttons:
         blocks.append(_with_id(ACTIONS_BLOCK_ID, {"type": "actions", "elements": buttons}))
     return _fallback_text(incident), blocks
@@ -71,24 +77,39 @@ def _with_id(prefix: str, block: Block) -> Block:
     return {**block, "block_id": f"{prefix}-{hashlib.sha256(content).hexdigest()[:12]}"}
 
 
+def _title(incident: Incident) -> str:
+    title = f"*{escape(incident.title)}*"
+    return f"{DRILL_LABEL}: {title}" if incident.drill else title
+
+
 def _fallback_text(incident: Incident) -> str:
     reporter = (
         f", reported by {mention(incident.reporter.external_id)}," if incident.reporter else ""
     )
     phrase = STATUS_PHRASES[incident.status]
-    return f"Incident {incident.pk}{reporter} {phrase}: {escape(incident.title)}"
+    drill = "Drill: " if incident.drill else ""
+    return f"{drill}Incident {incident.pk}{reporter} {phrase}: {escape(incident.title)}"
 
 
 def _facts(incident: Incident) -> list[dict]:
     reporter = mention(incident.reporter.external_id) if incident.reporter else "unknown"
-    lead = mention(incident.lead.external_id) if incident.lead else "not set"
     severity = incident.severity_text.capitalize() if incident.severity_text else "not set"
-    return [
+    facts = [
         mrkdwn(f"🙋 *Reporter:* {reporter}"),
-        mrkdwn(f"👩‍🚒 *Lead:* {lead}"),
-        mrkdwn(f"{incident.status_emoji} *Status:* {incident.status_label}"),
+        mrkdwn(f"*Status:* {status_text(incident.status)}"),
         mrkdwn(f"{incident.severity_emoji} *Severity:* {severity}"),
     ]
+    if incident.drill:
+        facts.append(mrkdwn(f"{DRILL_LABEL}: a practice run, left out of the numbers"))
+    return facts
+
+
+def _roles(incident: Incident) -> str:
+    """Every held role, in the roles' order; the lead is named even while nobody holds it."""
+    held = held_roles_text(incident.roles_held)
+    if incident.lead is None:
+        held.insert(0, "Incident lead: not set")
+    return "👩‍🚒 *Roles:* " + " · ".join(held)
 
 
 def _links(incident: Incident, comms_channel: CommsChannel | None, site_url: str) -> list[dict]:
@@ -102,9 +123,10 @@ def _links(incident: Incident, comms_channel: CommsChannel | None, site_url: str
 def _buttons(incident: Incident, comms_channel: CommsChannel | None) -> list[Block]:
     """What can still be done from the headline.
 
-    A live incident can get a comms channel (once), be edited and be closed. A report of
-    something already over is closed from the start, but its reporter may still want to fix a
-    field, so it keeps Edit. A resolved incident is finished with in Slack: no buttons.
+    A live incident can get a comms channel (once), be edited and be closed, and has the Status
+    menu. A report of something already over is closed from the start, but its reporter may
+    still want to fix a field, so it keeps Edit. An incident that is over (resolved, declined,
+    merged) is finished with in Slack: no buttons.
     """
     if not incident.is_live and incident.status != IncidentStatus.REPORTED:
         return []

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from procrastinate.exceptions import AlreadyEnqueued
 
+from core import selectors
 from core.models import Incident
 from slack import registry
 from slack.delivery.idempotency import post_once
@@ -143,7 +144,7 @@ def thank_reporter(incident_id: int, channel_id: str, user_id: str) -> None:
 
 
 def _incident(incident_id: int) -> Incident | None:
-    incident = Incident.objects.select_related("reporter", "lead").filter(pk=incident_id).first()
+    incident = selectors.incident_list().filter(pk=incident_id).first()
     if incident is None:
         logger.warning("incident %s no longer exists; nothing to show", incident_id)
     return incident

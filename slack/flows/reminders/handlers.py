@@ -17,7 +17,7 @@ def _bot() -> str:
 
 @recurring_notification(interval_mins=2, max_notifications=5)
 def remind_no_lead(incident: Incident) -> None:
-    if incident.lead_id is None:
+    if incident.lead is None:
         incident.comms_channel.post_in_channel(
             ":bust_in_silhouette: This incident has no lead yet. "
             f"Take it with `{_bot()} lead`, or hand it over with `{_bot()} lead @someone`."
@@ -35,8 +35,9 @@ def remind_no_severity(incident: Incident) -> None:
 
 @recurring_notification(interval_mins=12 * 60, max_notifications=6)
 def remind_still_open(incident: Incident) -> None:
-    if not incident.is_closed:
+    if incident.is_live:
         incident.comms_channel.post_in_channel(
-            f":hourglass: This incident has been open for {incident.duration_text}. "
-            f"Can it be closed? If so: `{_bot()} close`."
+            f":hourglass: This incident has been open for {incident.duration_text} "
+            f"({incident.status_emoji} {incident.status_label}). Can it be resolved? If so: "
+            f"`{_bot()} status resolved`."
         )

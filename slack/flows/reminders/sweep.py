@@ -28,8 +28,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
+from core.selectors import HELD_ROLES
 from slack import registry
 from slack.delivery import outbox
 from slack.flows.reminders.models import Notification
@@ -65,7 +67,9 @@ def sweep(*, now: dt.datetime | None = None) -> SweepSummary:
             return summary
         ledger = list(
             Notification.objects.filter(id__in=due_ids)
-            .select_related("incident__comms_channel", "incident__lead", "incident__reporter")
+            .select_related("incident__comms_channel", "incident__reporter")
+            # The lead is a role: every row's roles in one more query, not one per reminder.
+            .prefetch_related(Prefetch("incident__role_assignments", queryset=HELD_ROLES.queryset))
             .order_by("incident_id", "key")
         )
         posts, sent = _run_handlers(ledger, summary)
