@@ -361,6 +361,10 @@ def _report_values(view: JsonDict, title: str) -> JsonDict:
     return {
         "title": {"title": {"type": "plain_text_input", "value": title}},
         "report_kind": {"report_kind": {"type": "radio_buttons", "selected_option": live}},
+        # Neither box ticked: a real incident, declared investigating. Slack sends every input
+        # of the view, an unticked box as an empty list.
+        "triage": {"triage": {"type": "checkboxes", "selected_options": []}},
+        "drill": {"drill": {"type": "checkboxes", "selected_options": []}},
         "summary": {"summary": {"type": "plain_text_input", "value": "Found by the fault drill"}},
         "impact": {"impact": {"type": "plain_text_input", "value": None}},
         "lead": {"lead": {"type": "users_select", "selected_user": None}},
@@ -566,7 +570,8 @@ def judge(records: Records, runs: list[IncidentRun]) -> tuple[list[str], list[st
         for command, reply in run.commands:
             expect_once(f"{label} reply to {command!r}", sum(reply in _shown(m) for m in said))
         if run.closed:
-            expect_once(f"{label} closing notice", sum("was closed" in _shown(m) for m in said))
+            notices = sum(CLOSING_NOTICE in _shown(m) for m in said)
+            expect_once(f"{label} closing notice", notices)
             expect_once(f"{label} DM to the lead", _dms_about(records, run))
         for key, prefix_text, sent in _reminders(records.reminders.get(run.incident_id, [])):
             posted = sum(_shown(m).startswith(prefix_text) for m in said)
@@ -589,6 +594,9 @@ def _dms_about(records: Records, run: IncidentRun) -> int:
         for m in _by_the_bot(records.messages_in(str(c["id"])))
     )
 
+
+# How the notice posted in the comms channel when the incident is resolved begins.
+CLOSING_NOTICE = "This incident was resolved"
 
 # By the reminder's function name: the ledger's key is its dotted path, and modules move.
 REMINDER_TEXTS = {

@@ -18,7 +18,7 @@ def runbook(incident, user_id, message):
 @single_notification(initial_delay_mins=30)
 def suggest_status_page(incident):
     """Half an hour in, remind the channel that customers may need to hear about it."""
-    if not incident.is_closed:
+    if incident.is_live:  # not resolved, declined or merged meanwhile
         incident.comms_channel.post_in_channel(
             ":loudspeaker: 30 minutes in: do customers need a status page update?"
         )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_migrate
 
 from core.models import Role
 from slack import plugins, registry
@@ -75,26 +76,23 @@ def example_plugin(settings):
     _forget_example_plugin()
 
 
-# The roles the migration creates; a transactional test's flush removes them for the next test.
+# The roles the migration creates.
 DEFAULT_ROLES = importlib.import_module(
     "core.migrations.0004_part_one_incidents_get_a_lifecycle"
 ).DEFAULT_ROLES
 
 
-def _uses_database(request: pytest.FixtureRequest) -> bool:
-    return bool(
-        {"db", "transactional_db", "jobs"} & set(request.fixturenames)
-        or request.node.get_closest_marker("django_db")
-    )
-
-
-@pytest.fixture(autouse=True)
-def default_roles(request: pytest.FixtureRequest) -> None:
-    """The default roles (lead, comms, scribe) exist, as after migrating."""
-    if not _uses_database(request):
+def _default_roles_again(sender, using: str = "default", **kwargs) -> None:
+    """The default roles come from a data migration, and the flush that ends a transactional
+    test empties every table. Django sends ``post_migrate`` after that flush (it recreates
+    content types that way), so the roles are put back for the tests that follow, whichever
+    fixture or server process they use."""
+    if sender.name != "core":
         return
-    request.getfixturevalue("_django_db_helper")
     for name, label, duty, order in DEFAULT_ROLES:
-        Role.objects.get_or_create(
+        Role.objects.using(using).get_or_create(
             name=name, defaults={"label": label, "duty": duty, "order": order}
         )
+
+
+post_migrate.connect(_default_roles_again, dispatch_uid="tests.default_roles_again")

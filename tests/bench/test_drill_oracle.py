@@ -18,6 +18,7 @@ import pytest
 
 from bench.fault_proxy import AckRecord
 from bench.faults import (
+    CLOSING_NOTICE,
     IncidentRun,
     Records,
     Report,
@@ -106,7 +107,7 @@ def test_messages_that_are_not_the_bots_posts_are_not_counted(record):
     records, runs = record
     people_said = [m["text"] for m in records.messages[COMMS] if not m.get("bot_id")]
     assert "<@U0BOT> summary Drill 1: card payments fail" in people_said
-    for channel, needle in ((INCIDENTS, "*Drill 5-1 checkout errors*"), (COMMS, "was closed")):
+    for channel, needle in ((INCIDENTS, "*Drill 5-1 checkout errors*"), (COMMS, CLOSING_NOTICE)):
         shown = copy.deepcopy(bot_posts(records, channel, needle)[0])
         records.messages[channel].append({**shown, "ephemeral": True})
 
@@ -117,7 +118,7 @@ def test_what_an_incident_never_got_to_is_not_expected(record):
     records, runs = record
     first = runs[0]
     first.closed = False
-    lose(records, COMMS, "was closed")
+    lose(records, COMMS, CLOSING_NOTICE)
     lose(records, LEAD_DM, "Incident 1, *")
     first.pinned_ts = None
     records.pins.pop(1)
@@ -221,14 +222,14 @@ def test_a_missing_reply(record, command, reply):
 
 def test_a_closing_notice_posted_twice(record):
     records, runs = record
-    post_again(records, COMMS, "was closed")
+    post_again(records, COMMS, CLOSING_NOTICE)
 
     assert judge(records, runs) == (["incident 1 closing notice: 2 times"], [])
 
 
 def test_a_missing_closing_notice(record):
     records, runs = record
-    lose(records, COMMS, "was closed")
+    lose(records, COMMS, CLOSING_NOTICE)
 
     assert judge(records, runs) == ([], ["incident 1 closing notice: missing"])
 
@@ -364,7 +365,7 @@ def test_count_reads_everything_the_judging_needs(record):
 
 def test_count_finds_a_loss_and_a_duplicate_in_what_it_reads(record):
     records, runs = record
-    post_again(records, COMMS, "was closed")
+    post_again(records, COMMS, CLOSING_NOTICE)
     lose(records, LEAD_DM, "Incident 2, *")
     records.reminders[2] = [(k, 3 if k == NO_SEVERITY else n) for k, n in records.reminders[2]]
     sandbox, db = FakeSandbox(records), FakeDatabase(records, runs)

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
+from core.lifecycle.statuses import STATUS_EMOJI, IncidentStatus
 from core.models.incident import SEVERITY_EMOJI, Severity
+from slack.flows.lifecycle.ids import STATUS_MENU
 from tests.e2e.chromium import SCREENSHOTS, launch_chromium
 from tests.e2e.sandbox_stack import SandboxStack, sandbox_stack  # noqa: F401 (the fixture)
 
@@ -104,6 +106,8 @@ def test_a_newcomer_runs_an_incident_from_the_sandbox_page(
     expect(modal).to_be_visible()
     expect(modal.get_by_label("Title")).to_have_value(TITLE)
     expect(modal.get_by_label("Yes, it's happening now")).to_be_checked()
+    expect(modal.get_by_role("checkbox", name="Not sure yet")).not_to_be_checked()
+    expect(modal.get_by_role("checkbox", name="This is a drill")).not_to_be_checked()
 
     # An empty title comes back as an error under that field; the modal stays open.
     modal.get_by_label("Title").fill("")
@@ -160,6 +164,17 @@ def test_a_newcomer_runs_an_incident_from_the_sandbox_page(
     expect(message(page, "Talk to me with")).to_contain_text("severity")
     shot(page, "06-commands")
 
+    # The headline's Status menu moves the incident on, and the headline says so.
+    open_channel(page, "incidents")
+    # (The Status line, not the menu, whose options name the other statuses.)
+    status = post.locator(".section-field").filter(has_text="Status:")
+    expect(status).to_contain_text(IncidentStatus.INVESTIGATING.label)
+    menu = post.locator(f"select[data-action-id='{STATUS_MENU}']")
+    menu.select_option(label=f"{STATUS_EMOJI[IncidentStatus.FIXING]} {IncidentStatus.FIXING.label}")
+    expect(status).to_contain_text(IncidentStatus.FIXING.label)
+    shot(page, "06b-status-menu")
+    open_channel(page, channel_name)
+
     # A pinned message becomes a timeline entry of the incident.
     say(page, PINNED_TEXT)
     note = message(page, PINNED_TEXT)
@@ -187,7 +202,7 @@ def test_a_newcomer_runs_an_incident_from_the_sandbox_page(
     shot(page, "09-closed")
 
     open_channel(page, channel_name)
-    expect(message(page, "This incident was closed")).to_be_visible()
+    expect(message(page, "This incident was resolved")).to_be_visible()
     shot(page, "10-comms-closed")
 
     # The lead is asked, in a direct message from the bot, to complete the report.

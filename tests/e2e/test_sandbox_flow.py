@@ -50,6 +50,9 @@ def report_values(view: dict, *, title: str, summary: str = "", lead: str | None
                 "selected_option": _option(view, "report_kind", "live"),
             }
         },
+        # Neither box ticked: a real incident, starting in investigating.
+        "triage": {"triage": {"type": "checkboxes", "selected_options": []}},
+        "drill": {"drill": {"type": "checkboxes", "selected_options": []}},
         "summary": {"summary": {"type": "plain_text_input", "value": summary or None}},
         "impact": {"impact": {"type": "plain_text_input", "value": None}},
         "lead": {"lead": {"type": "users_select", "selected_user": lead}},
@@ -160,7 +163,7 @@ def test_report_an_incident_run_it_in_its_channel_and_close_it(stack: SandboxSta
     )
     assert slack.submit(ALICE, report["id"], values)["closed"]
     assert slack.views(ALICE) == []
-    post = headline_says(slack, TITLE, "<@U0ALICE>", "<@U0BOB>", "Live")
+    post = headline_says(slack, TITLE, "<@U0ALICE>", "<@U0BOB>", "Investigating")
     incident_id = re.search(r"Incident (\d+)", post["text"]).group(1)
     thanks = bot_reply(slack, "#incidents", permalink_part(post))
     assert thanks.get("ephemeral") and "Thanks for raising the incident" in thanks["text"]
@@ -193,8 +196,8 @@ def test_report_an_incident_run_it_in_its_channel_and_close_it(stack: SandboxSta
     bot_reply(slack, comms, "The impact has been updated")
     say(slack, comms, "action Add an alert on 502s")
     bot_reply(slack, comms, "Follow-up logged: Add an alert on 502s")
-    say(slack, comms, "status", expect="question")
-    bot_reply(slack, comms, "I don't know the command `status`")
+    say(slack, comms, "frobnicate", expect="question")
+    bot_reply(slack, comms, "I don't know the command `frobnicate`")
     say(slack, comms, "help")
     bot_reply(slack, comms, "Commands:")
 
@@ -209,7 +212,7 @@ def test_report_an_incident_run_it_in_its_channel_and_close_it(stack: SandboxSta
 
     # Close → the channel is told, the headline says resolved with no buttons left.
     say(slack, comms, "close")
-    bot_reply(slack, comms, "This incident was closed by <@U0ALICE>")
+    bot_reply(slack, comms, "This incident was resolved by <@U0ALICE>")
     post = headline_says(slack, TITLE, "Resolved")
     assert '"type": "button"' not in shown(post)
 

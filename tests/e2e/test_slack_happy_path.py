@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from core.lifecycle.statuses import IncidentStatus
 from core.models import Action, Incident, TimelineEventKind
 from slack.flows.headline import ids
 from slack.models import CommsChannel, HeadlinePost
@@ -125,7 +126,7 @@ def test_declare_coordinate_and_close_an_incident(client, fake_slack, jobs):
     say(client, comms.channel_id, "close")
     jobs()
     incident.refresh_from_db()
-    assert incident.is_closed
+    assert incident.status == IncidentStatus.RESOLVED and incident.end_time is not None
     final = headline_text(fake_slack, headline.ts)
     assert "Resolved" in final
     assert '"type": "button"' not in final

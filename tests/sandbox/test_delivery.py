@@ -330,3 +330,32 @@ def test_a_submission_nobody_answers_leaves_the_modal_open_with_a_notice(
     assert answer["closed"] is False and answer["error"] == "http_timeout"
     (still_open,) = sandbox.workspace.stack("U0ALICE")
     assert still_open["trouble"]
+
+
+def test_a_status_menu_click_carries_the_whole_chosen_option(sandbox, receiver: Receiver):
+    # The control API (and so the e2e tests) may name the option by its value: the payload
+    # still carries the whole option, as Slack's client sends it, in a static_select action.
+    ws = sandbox.workspace
+    blocks = load("headline_status_menu.json")["blocks"]
+    message = ws.post(ws.channels["C0INCIDENTS"], "U0BOT", "headline", blocks=blocks)
+    for action_id, value in [
+        ("incident-status-menu", "7:monitoring"),
+        ("incident-status-accessory", "7:fixing"),
+    ]:
+        sandbox.people.click(
+            "U0BOB",
+            {
+                "channel": "C0INCIDENTS",
+                "message_ts": message["ts"],
+                "action_id": action_id,
+                "selected_option": value,
+            },
+        )
+    menu, accessory = (r.payload["actions"][0] for r in receiver.requests("/slack/action"))
+    assert menu["type"] == "static_select" and menu["block_id"] == "incident-actions"
+    assert menu["selected_option"] == {
+        "text": {"type": "plain_text", "text": "👀 Monitoring", "emoji": True},
+        "value": "7:monitoring",
+    }
+    assert accessory["block_id"] == "status-accessory"
+    assert accessory["selected_option"]["text"]["text"] == "🛠️ Fixing"

@@ -339,6 +339,16 @@ def test_users_are_found_by_id_and_email_and_listed_in_pages(web):
     assert ids == ["U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0BOT"]
 
 
+def test_users_info_gives_each_persons_time_zone(web):
+    # Response reads times like "14:05" in the speaker's zone (SPEC §14): it comes from here.
+    bob = web.users_info(user="U0BOB")["user"]
+    assert (bob["tz"], bob["tz_offset"]) == ("America/New_York", -18000)
+    assert bob["tz_label"] == "Eastern Standard Time"
+    assert web.users_info(user="U0CAROL")["user"]["tz"] == "Asia/Singapore"
+    listed = {m["id"]: m["tz"] for page in web.users_list() for m in page["members"]}
+    assert listed["U0DAVE"] == "America/Los_Angeles"
+
+
 # --- Views ---------------------------------------------------------------------------------------
 
 

@@ -393,3 +393,106 @@ def test_a_button_in_a_modal_sends_what_is_typed_and_an_update_keeps_it(
         "type": "plain_text_input",
         "value": "Typed before the refresh",
     }
+
+
+# --- The lifecycle's controls: the headline's Status menu, the report modal's boxes -------------
+
+
+def test_a_status_menu_on_a_headline_sends_the_chosen_option(
+    page: Page, web: WebClient, receiver: Receiver
+) -> None:
+    blocks = load("headline_status_menu.json")["blocks"]
+    posted = web.chat_postMessage(channel=INCIDENTS, text="Payments are failing", blocks=blocks)
+    message = page.locator(f".message[data-ts='{posted['ts']}']")
+    menu = message.locator("select[data-action-id='incident-status-menu']")
+    expect(menu.locator("option:checked")).to_have_text("Status: Investigating")  # placeholder
+
+    menu.select_option(label="🛠️ Fixing")
+
+    payload = wait_for_interaction(receiver, "block_actions")
+    (action,) = payload["actions"]
+    assert (action["type"], action["action_id"], action["block_id"]) == (
+        "static_select",
+        "incident-status-menu",
+        "incident-actions",
+    )
+    # The whole option, as Slack's client sends it back, not just its value.
+    assert action["selected_option"] == blocks[1]["elements"][1]["options"][0]
+    assert "value" not in action
+    assert payload["container"]["message_ts"] == posted["ts"]
+
+    # The same kind of menu as a section's accessory shows its initial option and answers too.
+    accessory = message.locator("select[data-action-id='incident-status-accessory']")
+    expect(accessory.locator("option:checked")).to_have_text("🔍 Investigating")
+    accessory.select_option(value="7:fixing")
+    action = wait_for_interaction(receiver, "block_actions", 2)["actions"][0]
+    assert (action["block_id"], action["selected_option"]["value"]) == (
+        "status-accessory",
+        "7:fixing",
+    )
+
+
+def test_a_headline_updated_with_a_new_status_shows_its_new_menu(
+    page: Page, web: WebClient
+) -> None:
+    blocks = load("headline_status_menu.json")["blocks"]
+    posted = web.chat_postMessage(channel=INCIDENTS, text="Payments are failing", blocks=blocks)
+    message = page.locator(f".message[data-ts='{posted['ts']}']")
+    menu = message.locator("select[data-action-id='incident-status-menu']")
+    expect(menu.locator("option")).to_have_count(4)  # the placeholder and three moves
+
+    moved = json.loads(json.dumps(blocks))
+    moved[1]["elements"][1]["placeholder"]["text"] = "Status: Fixing"
+    moved[1]["elements"][1]["options"] = moved[1]["elements"][1]["options"][1:]
+    web.chat_update(channel=INCIDENTS, ts=posted["ts"], text="Payments are failing", blocks=moved)
+
+    expect(menu.locator("option:checked")).to_have_text("Status: Fixing")
+    expect(menu.locator("option")).to_have_text(["Status: Fixing", "👀 Monitoring", "✅ Resolved"])
+
+
+def open_boxes_modal(receiver: Receiver, web: WebClient) -> None:
+    def answer(request: Received, count: int) -> None:
+        if request.path == "/slack/slash_command":
+            web.views_open(
+                trigger_id=request.form["trigger_id"], view=load("modal_tick_boxes.json")
+            )
+
+    receiver.answer = answer
+
+
+def test_tick_boxes_render_and_submit_in_slacks_state_shape(
+    page: Page, web: WebClient, receiver: Receiver
+) -> None:
+    open_boxes_modal(receiver, web)
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill("/incident payments")
+    composer.press("Enter")
+    modal = page.get_by_role("dialog", name="Report an incident")
+    not_sure = modal.get_by_role("checkbox", name="Not sure yet")
+    drill = modal.get_by_role("checkbox", name="This is a drill")
+    expect(not_sure).not_to_be_checked()
+    expect(drill).to_be_checked()  # its initial_options
+    expect(modal.locator(".block-input[data-block-id='triage']")).to_contain_text(
+        "It starts in triage."
+    )  # the option's description
+    expect(modal.locator(".block-input[data-block-id='triage']")).to_contain_text("(optional)")
+
+    not_sure.check()
+    drill.uncheck()
+    modal.get_by_role("checkbox", name="Web").check()
+    modal.get_by_role("checkbox", name="API").check()
+    modal.get_by_role("button", name="Report").click()
+
+    expect(modal).to_be_hidden()
+    values = wait_for_interaction(receiver, "view_submission")["view"]["state"]["values"]
+    view = load("modal_tick_boxes.json")
+    options = {b["block_id"]: b["element"]["options"] for b in view["blocks"][1:]}
+    assert values["triage"] == {
+        "triage": {"type": "checkboxes", "selected_options": options["triage"]}
+    }
+    # Unticked is an empty list, not a missing input: Slack sends every input of the view.
+    assert values["drill"] == {"drill": {"type": "checkboxes", "selected_options": []}}
+    assert values["areas"]["areas"]["selected_options"] == [
+        options["areas"][0],
+        options["areas"][2],
+    ]

@@ -71,11 +71,13 @@ def input_block(view: dict[str, Any], action_id: str) -> dict[str, Any]:
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The headline's buttons (action id, value); its Status menu is not one."""
     return [
         (element["action_id"], element["value"])
         for block in blocks
         if block["type"] == "actions"
         for element in block["elements"]
+        if element["type"] == "button"
     ]
 
 
@@ -98,6 +100,8 @@ def test_incident_command_answers_at_once_and_then_opens_the_report_modal(client
     assert [b["element"]["action_id"] for b in view["blocks"]] == [
         "title",
         "report_kind",
+        "triage",
+        "drill",
         "summary",
         "impact",
         "lead",
@@ -201,6 +205,7 @@ def test_a_rate_limited_modal_is_not_retried_after_the_trigger_expired(client, f
     assert len(fake_slack.calls("views.open")) == 1
 
 
+@pytest.mark.django_db  # the edit modal reads the incident's lead, a role held
 def test_the_modals_ask_for_these_fields_in_this_order():
     # The ids Slack sees, in order: a new row in fields.py shows up here, in both modals.
     report = report_modal()
@@ -208,7 +213,17 @@ def test_the_modals_ask_for_these_fields_in_this_order():
 
     report_ids = [block["block_id"] for block in report["blocks"]]
     edit_ids = [block["block_id"] for block in edit["blocks"]]
-    assert report_ids == ["title", "report_kind", "summary", "impact", "lead", "severity"]
+    assert report_ids == [
+        "title",
+        "report_kind",
+        "triage",
+        "drill",
+        "summary",
+        "impact",
+        "lead",
+        "severity",
+    ]
+    # Neither box: the status moves by @incident status, and a drill stays what it was declared.
     assert edit_ids == ["title", "summary", "impact", "lead", "severity"]
     blocks = report["blocks"] + edit["blocks"]
     assert all(block["element"]["action_id"] == block["block_id"] for block in blocks)
@@ -223,7 +238,7 @@ def test_submission_declares_at_once_and_posts_the_headline_in_a_job(client, fak
 
     assert response.status_code == 200
     assert response.content == b""  # closes the modal
-    incident = Incident.objects.select_related("reporter", "lead").get()
+    incident = Incident.objects.select_related("reporter").get()
     assert (incident.title, incident.summary, incident.severity) == (
         "Payments are failing",
         "Card payments return 502 since 09:12.",
@@ -231,6 +246,7 @@ def test_submission_declares_at_once_and_posts_the_headline_in_a_job(client, fak
     )
     assert (incident.reporter.external_id, incident.lead.external_id) == ("U0ALICE", "U0LEAD")
     assert not incident.report_only
+    assert (incident.status, incident.drill) == ("investigating", False)  # neither box ticked
     assert fake_slack.calls() == []  # nothing talks to Slack before the worker runs
 
     jobs()
@@ -309,6 +325,80 @@ def test_thanks_go_by_dm_when_the_bot_cannot_post_in_that_channel(client, fake_s
     dms = [c for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == "U0ALICE"]
     assert len(dms) == 1
     assert "Thanks for raising the incident" in dms[0].params["text"]
+
+
+# --- The "not sure yet" and "drill" boxes --------------------------------------------------------
+
+
+def ticked_submission(**values: Any) -> dict[str, Any]:
+    """The report modal's submission with both boxes ticked, as Slack sends it."""
+    payload = load_fixture("declare_view_submission_boxes")
+    state = payload["view"]["state"]["values"]
+    for action_id, element in values.items():
+        state[action_id][action_id] = element
+    return payload
+
+
+def unticked() -> dict[str, Any]:
+    return {"type": "checkboxes", "selected_options": []}
+
+
+def test_the_report_modal_offers_both_boxes_unticked(client, fake_slack):
+    post_form(client, "/slack/slash_command", slash_command("payments are failing"))
+
+    [call] = fake_slack.wait_for_calls("views.open")
+    view = call.params["view"]
+    for action_id, said in [("triage", "Not sure yet"), ("drill", "This is a drill")]:
+        block = input_block(view, action_id)
+        assert block["optional"] is True  # Slack would otherwise insist on a tick
+        element = block["element"]
+        assert element["type"] == "checkboxes"
+        [box] = element["options"]
+        assert box["text"]["text"] == said
+        assert "initial_options" not in element  # Slack refuses an empty list
+
+
+@pytest.mark.django_db
+def test_not_sure_yet_declares_in_triage_and_the_drill_box_a_drill(client, fake_slack):
+    response = post_interaction(client, ticked_submission())
+
+    assert response.content == b""
+    incident = Incident.objects.get()
+    assert (incident.status, incident.drill, incident.is_live) == ("triage", True, True)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("box", "expected"),
+    [("triage", ("investigating", True)), ("drill", ("triage", False))],
+)
+def test_each_box_decides_only_its_own_part(client, fake_slack, box, expected):
+    post_interaction(client, ticked_submission(**{box: unticked()}))
+
+    incident = Incident.objects.get()
+    assert (incident.status, incident.drill) == expected
+
+
+@pytest.mark.django_db
+def test_a_report_of_something_over_ignores_not_sure_yet(client, fake_slack):
+    kind = {"type": "radio_buttons", **option("report")}
+
+    response = post_interaction(client, ticked_submission(report_kind=kind))
+
+    assert response.content == b""
+    incident = Incident.objects.get()
+    assert (incident.status, incident.report_only, incident.drill) == ("reported", True, True)
+
+
+@pytest.mark.django_db
+def test_a_box_with_an_option_it_never_offered_is_refused_under_it(client, fake_slack):
+    forged = {"type": "checkboxes", "selected_options": [{"value": "maybe"}]}
+
+    answer = post_interaction(client, ticked_submission(drill=forged)).json()
+
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == ["drill"]
+    assert Incident.objects.count() == 0
 
 
 # --- Edit ----------------------------------------------------------------------------------------
@@ -440,6 +530,24 @@ def test_saving_keeps_what_others_changed_while_the_modal_was_open(client, fake_
 
     incident.refresh_from_db()
     assert (incident.title, incident.severity) == ("Card payments are failing", Severity.CRITICAL)
+
+
+def test_an_edit_cannot_make_an_incident_a_drill_nor_move_its_status(client, fake_slack, incident):
+    # A submission carrying ticked boxes (an edit modal never shows them) changes neither.
+    payload = edit_submission(
+        incident,
+        title=text_input("Payments are failing"),
+        summary=text_input("Card payments return 502."),
+        severity={"type": "static_select", **option("3")},
+    )
+    boxes = load_fixture("declare_view_submission_boxes")["view"]["state"]["values"]
+    payload["view"]["state"]["values"].update(triage=boxes["triage"], drill=boxes["drill"])
+
+    response = post_interaction(client, payload)
+
+    assert response.content == b""
+    incident.refresh_from_db()
+    assert (incident.status, incident.drill) == ("investigating", False)
 
 
 @pytest.mark.django_db

@@ -33,6 +33,9 @@ TEXT_INPUT_LIMIT = 3000
 
 LIVE = "live"
 REPORT = "report"
+# The value of a tick box's one option.
+TICKED = "yes"
+
 REPORT_KIND_LABELS = {
     LIVE: "Yes, it's happening now",
     REPORT: "No, I'm reporting something that is already over",
@@ -55,7 +58,8 @@ class Field:
     optional: bool = True
     # The edit modal shows it too (and an edit may save it).
     edit: bool = True
-    # Saved on the incident under its name; report_kind is not (it decides ``report_only``).
+    # Handed to ``services.incident_declare`` under its name; report_kind is not (it decides
+    # ``report_only``).
     attribute: bool = True
     # A Slack user id, which the handlers save as that person's ExternalUser.
     user: bool = False
@@ -126,6 +130,41 @@ def _severity_element(initial: int | None, *, placeholder: str) -> Block:
     return element
 
 
+def _tick_box_element(initial: bool | None, *, text: str, description: str) -> Block:
+    """A ``checkboxes`` element of one option, whose value is ``TICKED``; ticked when ``initial``.
+
+    Slack refuses an empty ``initial_options``, so an unticked box has none.
+    """
+    option = {**_option(text, TICKED), "description": plain(description)}
+    element: Block = {"type": "checkboxes", "options": [option]}
+    if initial:
+        element["initial_options"] = [option]
+    return element
+
+
+# --- Form fields -------------------------------------------------------------------------------
+
+
+class TickBoxField(forms.Field):
+    """A box of one option: Slack submits the ticked options' values, so ``[TICKED]`` is ticked
+    and ``[]`` (or a state without the input, as from a modal older than the box) is not."""
+
+    default_error_messages = {"invalid": "Tick the box or leave it empty."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> bool:
+        if value in (None, "", []):
+            return False
+        if value == [TICKED]:
+            return True
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+# --- Reading the incident ----------------------------------------------------------------------
+
+
 def _lead_id(incident: Incident) -> str | None:
     return incident.lead.external_id if incident.lead else None
 
@@ -168,6 +207,35 @@ REPORT_KIND = Field(
         error_messages={"invalid_choice": "Choose whether it is live or already over."},
     ),
 )
+# Neither box is in the edit modal. "Not sure yet" picks the first status, and afterwards the
+# status moves only by the table of SPEC §14 (``@incident status``, the headline's Status menu),
+# which an edit must not get around. A drill cannot be toggled after declaring: its messages
+# already said "drill" (or did not) to everyone who saw them, and turning a real incident into a
+# drill afterwards would be a quiet way to take it out of the numbers.
+TRIAGE = Field(
+    name="triage",
+    label="Not sure it's an incident?",
+    edit=False,
+    element=partial(
+        _tick_box_element,
+        text="Not sure yet",
+        description="It starts in triage, to be confirmed (or declined) once you know more.",
+    ),
+    # A report of something already over is ``reported`` whatever the box says: a box ticked
+    # before choosing "already over" is let go by ``incident_declare``, not refused.
+    form_field=TickBoxField(),
+)
+DRILL = Field(
+    name="drill",
+    label="Drill",
+    edit=False,
+    element=partial(
+        _tick_box_element,
+        text="This is a drill",
+        description="It runs the whole flow, labelled as a drill, and is left out of the numbers.",
+    ),
+    form_field=TickBoxField(),
+)
 SUMMARY = Field(
     name="summary",
     label="Summary",
@@ -208,7 +276,7 @@ SEVERITY = Field(
 )
 
 # The report modal's fields, in order; the edit modal shows those with ``edit``.
-FIELDS: tuple[Field, ...] = (TITLE, REPORT_KIND, SUMMARY, IMPACT, LEAD, SEVERITY)
+FIELDS: tuple[Field, ...] = (TITLE, REPORT_KIND, TRIAGE, DRILL, SUMMARY, IMPACT, LEAD, SEVERITY)
 EDIT_FIELDS: tuple[Field, ...] = tuple(field for field in FIELDS if field.edit)
 NAMES: frozenset[str] = frozenset(field.name for field in FIELDS)
 

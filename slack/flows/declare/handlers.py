@@ -5,8 +5,9 @@ Opening a modal cannot wait for the job queue, because the trigger id it needs e
 Everything the submissions cause in Slack (the headline, the thanks) is deferred as jobs in the
 transaction that records the incident.
 
-What a submission saves follows the fields' table (``fields.py``): the report saves every field
-that is an incident attribute, an edit those of the edit modal that this person changed.
+What a submission saves follows the fields' table (``fields.py``): the report hands every field
+marked ``attribute`` to ``services.incident_declare`` (the "not sure yet" and drill boxes among
+them), an edit saves those of the edit modal that this person changed.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def _saved(field: Field, value: Any) -> Any:
 
 
 def _attributes(data: dict[str, Any]) -> dict[str, Any]:
-    """The incident's attributes a report sets: every field that is one."""
+    """What a report hands to ``services.incident_declare``: every field marked ``attribute``."""
     attributes = (field for field in fields.FIELDS if field.attribute)
     return {field.name: _saved(field, data[field.name]) for field in attributes}
 
