@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate shell worker bench faults check-deploy clean
+.PHONY: help run test lint fmt migrate shell worker bench bench-insights faults check-deploy clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ worker: $(STAMP) ## Run only the job worker
 
 bench: $(STAMP) ## Measure acknowledgement latency and Slack calls
 	$(BIN)/python -m bench.run
+
+bench-insights: $(STAMP) ## Time /insights/ and /insights.csv over 100,000 incidents
+	$(BIN)/python -m bench.insights $(BENCH_INSIGHTS_ARGS)
 
 faults: $(STAMP) ## The fault drill: 20 incidents under Slack faults and crashes, then a count
 	$(BIN)/python -m bench.faults --incidents 20 $(FAULTS_ARGS)
