@@ -16,7 +16,7 @@ from core.models import (
 class ActionInline(admin.TabularInline):
     model = Action
     extra = 0
-    fields = ["details", "owner", "done", "priority", "due_at"]
+    fields = ["details", "owner", "status", "priority", "due_at"]
     autocomplete_fields = ["owner"]
 
 
@@ -97,8 +97,8 @@ class ExternalUserAdmin(admin.ModelAdmin):
 
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
-    list_display = ["details", "incident", "owner", "done", "priority", "due_at"]
-    list_filter = ["done", "priority"]
+    list_display = ["details", "incident", "owner", "status", "priority", "due_at"]
+    list_filter = ["status", "priority"]
     search_fields = ["details", "incident__title"]
     list_select_related = ["incident", "owner"]
     autocomplete_fields = ["incident", "owner"]
@@ -106,8 +106,8 @@ class ActionAdmin(admin.ModelAdmin):
 
 @admin.register(TimelineEvent)
 class TimelineEventAdmin(admin.ModelAdmin):
-    list_display = ["time", "incident", "kind", "author", "short_text"]
-    list_filter = ["kind"]
+    list_display = ["time", "incident", "kind", "author", "hidden", "short_text"]
+    list_filter = ["kind", "hidden"]
     search_fields = ["text", "incident__title"]
     list_select_related = ["incident", "author"]
     autocomplete_fields = ["incident", "author"]

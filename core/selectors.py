@@ -3,20 +3,27 @@ callers never trigger one query per row."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from core.lifecycle.statuses import LIVE_STATUSES
 from core.models import (
     Action,
+    ActionStatus,
     ExternalUser,
     Incident,
     IncidentStatus,
     Milestone,
     Participation,
+    Postmortem,
+    PostmortemRevision,
+    PostmortemSection,
     Role,
     RoleAssignment,
+    TimelineEdit,
     TimelineEvent,
 )
 
@@ -44,17 +51,28 @@ def incident_get(*, incident_id: int) -> Incident:
     return incident_list().get(pk=incident_id)
 
 
-def timeline_for_incident(*, incident: Incident) -> QuerySet[TimelineEvent]:
-    return (
-        TimelineEvent.objects.filter(incident=incident)
-        .select_related("author")
-        .order_by("time", "id")
+def timeline_for_incident(
+    *, incident: Incident, include_hidden: bool = False
+) -> QuerySet[TimelineEvent]:
+    """The curated timeline in time order: hidden entries are left out unless asked for."""
+    entries = TimelineEvent.objects.filter(incident=incident)
+    if not include_hidden:
+        entries = entries.filter(hidden=False)
+    return entries.select_related("author").order_by("time", "id")
+
+
+def timeline_for_curation(*, incident: Incident) -> QuerySet[TimelineEvent]:
+    """Every entry, hidden ones included, each with its edit history (oldest first)."""
+    return timeline_for_incident(incident=incident, include_hidden=True).prefetch_related(
+        Prefetch("edits", queryset=TimelineEdit.objects.order_by("edited_at", "id"))
     )
 
 
 # --- Web UI and REST API ---------------------------------------------------------------------
 
 NO_SEVERITY = "none"
+# Not a status: any of the live ones (triage, investigating, fixing, monitoring).
+OPEN = "open"
 
 
 def incident_filter(
@@ -64,8 +82,11 @@ def incident_filter(
     severity: int | str | None = None,
     title: str | None = None,
 ) -> QuerySet[Incident]:
-    """Narrow ``incidents`` by status, severity (``"none"`` for unset) and title text."""
-    if status:
+    """Narrow ``incidents`` by status (or ``"open"``: any live one), severity (``"none"`` for
+    unset) and title text."""
+    if status == OPEN:
+        incidents = incidents.filter(status__in=LIVE_STATUSES)
+    elif status:
         incidents = incidents.filter(status=IncidentStatus(status))
     if severity == NO_SEVERITY:
         incidents = incidents.filter(severity__isnull=True)
@@ -97,6 +118,43 @@ def timeline_event_list() -> QuerySet[TimelineEvent]:
     return TimelineEvent.objects.select_related("author").order_by("incident_id", "time", "id")
 
 
+def postmortem_for_incident(*, incident: Incident) -> Postmortem | None:
+    """The incident's postmortem with its sections and every revision (newest first), or None
+    before anyone saved a section. Three queries, however many sections and revisions."""
+    return (
+        Postmortem.objects.filter(incident=incident)
+        .prefetch_related(
+            Prefetch(
+                "sections",
+                queryset=PostmortemSection.objects.prefetch_related(
+                    Prefetch("revisions", queryset=PostmortemRevision.objects.order_by("-number"))
+                ),
+            )
+        )
+        .first()
+    )
+
+
+def action_owner_choices(*, keep: Iterable[int] = ()) -> QuerySet[ExternalUser]:
+    """Slack users who can own a follow-up, by name: those not deactivated, and the ``keep``
+    ids (today's owners, even deactivated, so a form does not drop them)."""
+    return ExternalUser.objects.filter(Q(deleted=False) | Q(pk__in=list(keep))).order_by(
+        "display_name", "full_name", "id"
+    )
+
+
+def overdue_counts(*, incident_ids: Iterable[int], now: dt.datetime) -> dict[int, int]:
+    """How many open follow-ups are past their due date, by incident (one query)."""
+    rows = (
+        Action.objects.filter(
+            incident_id__in=list(incident_ids), status=ActionStatus.OPEN, due_at__lt=now
+        )
+        .values("incident_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["incident_id"]: row["count"] for row in rows}
+
+
 def external_user_list() -> QuerySet[ExternalUser]:
     return ExternalUser.objects.order_by("display_name", "external_id")
 
@@ -125,7 +183,7 @@ def incident_document(*, incident_id: int) -> Incident:
     The chat side attaches each incident's channel to it as ``comms_channel``; the domain reads
     it through the incident, as a fact about the incident, without importing that side.
     """
-    return incident_list().select_related("comms_channel").get(pk=incident_id)
+    return incident_list().select_related("comms_channel", "merged_into").get(pk=incident_id)
 
 
 def participants_for_incident(*, incident: Incident) -> QuerySet[Participation]:

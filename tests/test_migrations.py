@@ -188,3 +188,39 @@ def test_migrating_the_lifecycle_back_restores_the_lead_field(part_one_incidents
         .get(pk=part_one_incidents["live"])
     )
     assert live.lead.external_id == "U0BOB"
+
+
+# --- Follow-ups: the done flag becomes a status (core 0007) -----------------------------------
+
+BEFORE_STATUS = [("core", "0006_postmortem_and_timeline_curation")]
+
+
+@pytest.fixture
+def flagged_actions(transactional_db):
+    old = migrate(BEFORE_STATUS)
+    try:
+        fire = old.get_model("core", "Incident").objects.create(title="Payments are failing")
+        actions = old.get_model("core", "Action")
+        done = actions.objects.create(incident=fire, details="Rotate the key", done=True)
+        open_ = actions.objects.create(incident=fire, details="Add an alert", done=False)
+        yield {"done": done.pk, "open": open_.pk}
+    finally:
+        migrate(latest())
+
+
+def test_done_follow_ups_become_done_and_the_others_open(flagged_actions):
+    new = migrate(latest())
+    actions = new.get_model("core", "Action")
+    assert actions.objects.get(pk=flagged_actions["done"]).status == "done"
+    assert actions.objects.get(pk=flagged_actions["open"]).status == "open"
+
+
+def test_migrating_the_status_back_restores_the_done_flag(flagged_actions):
+    new = migrate(latest())
+    new.get_model("core", "Action").objects.filter(pk=flagged_actions["open"]).update(
+        status="wont_do"
+    )
+    old = migrate(BEFORE_STATUS)
+    actions = old.get_model("core", "Action")
+    assert actions.objects.get(pk=flagged_actions["done"]).done is True
+    assert actions.objects.get(pk=flagged_actions["open"]).done is False

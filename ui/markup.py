@@ -174,6 +174,85 @@ class SlackMarkup:
         parts.append(emojize(unescape_slack(text[last:])))
         return "".join(parts)
 
+    def markdown(self, text: str | None) -> str:
+        """``text`` (Slack mrkdwn) as CommonMark/GitHub Markdown that shows what Slack shows.
+
+        Mentions become names, ``<url|label>`` a Markdown link (http, https and mailto only),
+        bold, italic, strike and code their Markdown forms. Everything else is escaped, so text
+        anyone typed (``<script>``, ``[x](javascript:…)``, ``# heading``) stays text on GitHub
+        and in wikis.
+        """
+        if not text:
+            return ""
+        return "\n\n".join(self._markdown_blocks(text))
+
+    # --- Markdown -----------------------------------------------------------------------------
+
+    def _markdown_blocks(self, text: str) -> Iterator[str]:
+        pieces = FENCE_RE.split(text)
+        for index, piece in enumerate(pieces):
+            if index % 2:
+                yield _md_fence(unescape_slack(piece.removeprefix("\n")))
+                continue
+            for kind, group in groupby(map(_line, piece.split("\n")), key=itemgetter(0)):
+                if kind == "blank":
+                    continue
+                lines = [md_line_starts(self._md_inline(line)) for _, line in group]
+                if kind == "quote":
+                    yield "\n".join(f"> {line}" if line else ">" for line in lines)
+                else:
+                    # A backslash at the end of a line is a hard line break.
+                    yield "\\\n".join(lines)
+
+    def _md_inline(self, text: str) -> str:
+        out: list[str] = []
+        last = 0
+        for match in INLINE_RE.finditer(text):
+            out.append(md_text(text[last : match.start()]))
+            out.append(self._INLINE_MD[match.lastgroup or ""](self, match))
+            last = match.end()
+        out.append(md_text(text[last:]))
+        return "".join(out)
+
+    def _angle_md(self, match: re.Match[str]) -> str:
+        token = TOKEN_RE.fullmatch(match[0])
+        if token is None:
+            return md_text(match[0])
+        label = md_text(self._token_text(token), raw=True)
+        if token["url"]:
+            url = safe_url(unescape_slack(token["url"]))
+            return f"[{label}]({md_url(url)})" if url else label
+        return label
+
+    def _code_md(self, match: re.Match[str]) -> str:
+        return md_code(unescape_slack(match["code_body"]))
+
+    def _bold_md(self, match: re.Match[str]) -> str:
+        return f"**{self._md_inline(match['bold_body'])}**"
+
+    def _italic_md(self, match: re.Match[str]) -> str:
+        return f"*{self._md_inline(match['italic_body'])}*"
+
+    def _strike_md(self, match: re.Match[str]) -> str:
+        return f"~~{self._md_inline(match['strike_body'])}~~"
+
+    def _emoji_md(self, match: re.Match[str]) -> str:
+        return md_text(EMOJI.get(match["emoji_name"], match[0]), raw=True)
+
+    def _url_md(self, match: re.Match[str]) -> str:
+        url = unescape_slack(match[0])
+        return f"[{md_text(url, raw=True)}]({md_url(url)})"
+
+    _INLINE_MD: ClassVar[Mapping[str, Callable[[SlackMarkup, re.Match[str]], str]]] = {
+        "angle": _angle_md,
+        "code": _code_md,
+        "bold": _bold_md,
+        "italic": _italic_md,
+        "strike": _strike_md,
+        "emoji": _emoji_md,
+        "url": _url_md,
+    }
+
     # --- blocks: code, quotes, paragraphs -----------------------------------------------------
 
     def _blocks(self, text: str) -> Iterator[str]:
@@ -276,6 +355,55 @@ class SlackMarkup:
 
     def _channel_name(self, channel_id: str, label: str | None) -> str:
         return unescape_slack(label or "") or self.channels.get(channel_id) or channel_id
+
+
+# Punctuation Markdown reads as markup anywhere in a line; a backslash before it is always literal.
+_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]|~])")
+# ... and what it reads as markup at the start of a line only (headings, lists, rules).
+_MD_LINE_START_RE = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.MULTILINE)
+_MD_UNLINKED = {"://": ":\u2060//", "www.": "www\u2060.", "@": "@\u2060"}
+_MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_MD_ENTITY_RE = re.compile(r"[<>&]")
+
+
+def md_text(text: str, *, raw: bool = False) -> str:
+    """Plain text as Markdown text: nothing in it is markup, HTML, an autolink or a mention.
+
+    Slack's escapes are undone first unless ``raw`` (text that is already plain). Angle brackets
+    and ampersands become entities, so no HTML tag can form; Markdown's punctuation is
+    backslash-escaped, which CommonMark (and GitHub) always read as the character itself.
+    """
+    plain = text if raw else unescape_slack(text)
+    plain = _MD_SPECIAL_RE.sub(r"\\\1", plain)
+    # "www.x", "http://x" and "@name" are linked by GitHub even as plain text: a zero-width
+    # word joiner keeps them text without changing how they read.
+    for bare, broken in _MD_UNLINKED.items():
+        plain = plain.replace(bare, broken)
+    return _MD_ENTITY_RE.sub(lambda m: _MD_ENTITY[m[0]], plain)
+
+
+def md_line_starts(text: str) -> str:
+    """Escape what would start a heading, a list or a rule at the start of any line."""
+    return _MD_LINE_START_RE.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", text)
+
+
+def md_url(url: str) -> str:
+    """A link destination that cannot end early: spaces, brackets and quotes percent-encoded."""
+    return "".join(f"%{ord(c):02X}" if c in " ()<>[]\"'`\\" else c for c in url)
+
+
+def md_code(code: str) -> str:
+    """Inline code; the fence is longer than any run of backticks inside."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if code.startswith("`") or code.endswith("`") else ""
+    return f"{fence}{pad}{code}{pad}{fence}"
+
+
+def _md_fence(code: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{code.rstrip(chr(10))}\n{fence}"
 
 
 def _line(line: str) -> tuple[str, str]:

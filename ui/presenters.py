@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from core.models import Action, ExternalUser, Incident, TimelineEvent, TimelineEventKind
+from core.lifecycle.milestones import MILESTONE_MEANING, MilestoneKind
+from core.lifecycle.numbers import NUMBERS, Number
+from core.lifecycle.statuses import STATUS_MEANING, UNCOUNTED_STATUSES, IncidentStatus
+from core.models import (
+    Action,
+    ExternalUser,
+    Incident,
+    Milestone,
+    Role,
+    TimelineEvent,
+    TimelineEventKind,
+)
+from core.models.incident import format_duration
 from core.selectors import channel_names, external_user_names
 from ui.markup import USER_ID_RE, SlackMarkup, escape_slack, references, safe_url
 
@@ -34,33 +46,72 @@ def person(user: ExternalUser | None) -> str:
     return user.name if user else ""
 
 
+# How each status looks: the colour family of its badge and of a list row's edge.
+STATUS_TONE: dict[str, str] = {
+    IncidentStatus.TRIAGE: "triage",
+    IncidentStatus.INVESTIGATING: "live",
+    IncidentStatus.FIXING: "live",
+    IncidentStatus.MONITORING: "watch",
+    IncidentStatus.RESOLVED: "resolved",
+    IncidentStatus.DECLINED: "ended",
+    IncidentStatus.MERGED: "ended",
+    IncidentStatus.REPORTED: "reported",
+}
+
+
 @dataclass(frozen=True)
 class IncidentRow:
     """One line of the incident list."""
 
     incident: Incident
     title: str
+    # Open follow-ups past their due date.
+    overdue: int = 0
 
     @property
-    def status(self) -> str:
-        return self.incident.status.value
+    def tone(self) -> str:
+        return STATUS_TONE[self.incident.status]
 
 
-def incident_rows(incidents: Sequence[Incident]) -> list[IncidentRow]:
+def incident_rows(
+    incidents: Sequence[Incident], overdue: dict[int, int] | None = None
+) -> list[IncidentRow]:
     markup = markup_for(incident.title for incident in incidents)
-    return [IncidentRow(incident=i, title=markup.plain(i.title)) for i in incidents]
+    overdue = overdue or {}
+    return [
+        IncidentRow(incident=i, title=markup.plain(i.title), overdue=overdue.get(i.pk, 0))
+        for i in incidents
+    ]
 
 
 @dataclass(frozen=True)
 class ActionRow:
     id: int
     details: SafeString
+    # The text as written (mrkdwn), for the exports, and as plain text for short mentions.
+    details_source: str
+    details_plain: str
     owner: str
+    owner_id: int | None
+    status: str
+    status_label: str
     done: bool
     done_at: dt.datetime | None
     due_at: dt.datetime | None
     priority: str
+    priority_value: int | None
     overdue: bool
+    # Owner and due date, or won't do: what publishing a postmortem asks of it.
+    triaged: bool
+
+
+@dataclass(frozen=True)
+class TimelineEditRow:
+    what: str
+    old: str
+    new: str
+    editor: str
+    at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -71,6 +122,12 @@ class TimelineRow:
     author: str
     text: SafeString
     permalink: str | None
+    id: int = 0
+    hidden: bool = False
+    # The text as stored, for the edit form, and as rendered (people named now), for exports.
+    source_text: str = ""
+    markup_source: str = ""
+    edits: tuple[TimelineEditRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,15 +137,59 @@ class Participant:
 
 
 @dataclass(frozen=True)
+class HeldRole:
+    label: str
+    duty: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    kind: str
+    label: str
+    meaning: str
+    time: dt.datetime | None
+    set_by: str
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    label: str
+    definition: str
+    # The definition without its name, as "detected minus started" is printed.
+    formula: str
+    value: str
+    # Why there is no value ("detected not set"); empty when there is one.
+    missing: str
+
+
+@dataclass(frozen=True)
+class MergedInto:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
 class IncidentDocument:
     incident: Incident
     title: str
+    status_meaning: str
+    merged_into: MergedInto | None
+    roles: list[HeldRole]
+    unheld_roles: list[str]
+    milestones: list[MilestoneRow]
+    numbers: list[NumberRow]
+    # Why this incident is left out of the numbers ("a drill"); empty when it counts.
+    not_counted: str
     summary: SafeString
     impact: SafeString
     comms_channel: str
     actions: list[ActionRow]
     timeline: list[TimelineRow]
     participants: list[Participant]
+    overdue_count: int = 0
+    # The renderer that knows every name the texts above (and ``extra_texts``) mention.
+    markup: SlackMarkup = field(default_factory=SlackMarkup, repr=False, compare=False)
 
 
 def incident_document(
@@ -97,28 +198,51 @@ def incident_document(
     actions: Sequence[Action],
     timeline: Sequence[TimelineEvent],
     participants: Iterable,
+    milestones: dict[str, Milestone],
+    roles: Sequence[Role],
+    merged_into: Incident | None = None,
+    extra_texts: Sequence[str] = (),
 ) -> IncidentDocument:
-    """Everything the incident page shows, rendered, from rows already read."""
+    """Everything the incident page shows, rendered, from rows already read.
+
+    ``milestones`` are the incident's by kind; ``roles`` every configured role, so the page can
+    say which nobody holds; ``merged_into`` the incident it was merged into, if it was;
+    ``extra_texts`` more texts the page will render with ``markup`` (a postmortem's sections).
+    """
     # Change entries name people as they were called then; as tokens they read as they are now.
     timeline_texts = [change_text(entry) for entry in timeline]
+    target = merged_into
     markup = markup_for(
         [
             incident.title,
+            target.title if target else None,
             incident.summary,
             incident.impact,
             *(action.details for action in actions),
             *timeline_texts,
+            *extra_texts,
         ]
     )
     now = timezone.now()
+    action_rows = [_action_row(action, markup, now) for action in actions]
     channel = getattr(incident, "comms_channel", None)
     return IncidentDocument(
         incident=incident,
         title=markup.plain(incident.title),
+        status_meaning=STATUS_MEANING[incident.status],
+        merged_into=MergedInto(id=target.pk, title=markup.plain(target.title)) if target else None,
+        roles=[
+            HeldRole(label=held.role.label, duty=held.role.duty, holder=person(held.holder))
+            for held in incident.roles_held
+        ],
+        unheld_roles=_unheld_roles(incident, roles),
+        milestones=[_milestone_row(kind, milestones.get(kind)) for kind in MilestoneKind],
+        numbers=[_number_row(number, milestones) for number in NUMBERS],
+        not_counted=not_counted_reason(incident),
         summary=_safe(markup.html(incident.summary)),
         impact=_safe(markup.html(incident.impact)),
         comms_channel=f"#{channel.name}" if channel else "",
-        actions=[_action_row(action, markup, now) for action in actions],
+        actions=action_rows,
         timeline=[
             _timeline_row(entry, text, markup)
             for entry, text in zip(timeline, timeline_texts, strict=True)
@@ -127,14 +251,61 @@ def incident_document(
             Participant(name=person(stats.user), message_count=stats.message_count)
             for stats in participants
         ],
+        overdue_count=sum(row.overdue for row in action_rows),
+        markup=markup,
     )
+
+
+def _unheld_roles(incident: Incident, roles: Sequence[Role]) -> list[str]:
+    held = {assignment.role_id for assignment in incident.roles_held}
+    return [role.label for role in roles if role.pk not in held]
+
+
+def _milestone_row(kind: MilestoneKind, milestone: Milestone | None) -> MilestoneRow:
+    return MilestoneRow(
+        kind=kind.value,
+        label=kind.label,
+        meaning=MILESTONE_MEANING[kind],
+        time=milestone.time if milestone else None,
+        set_by=person(milestone.set_by) if milestone else "",
+    )
+
+
+def _number_row(number: Number, milestones: dict[str, Milestone]) -> NumberRow:
+    start, end = milestones.get(number.start), milestones.get(number.end)
+    missing = [kind for kind, row in ((number.start, start), (number.end, end)) if row is None]
+    shown = {
+        "label": number.label,
+        "definition": number.definition,
+        "formula": f"{number.end} \N{MINUS SIGN} {number.start}",
+    }
+    if start is None or end is None:
+        return NumberRow(**shown, value="—", missing=f"{' and '.join(missing)} not set")
+    return NumberRow(**shown, value=format_duration(end.time - start.time), missing="")
+
+
+# Why an incident never counts in the numbers (SPEC §14), by status.
+_NOT_COUNTED_BECAUSE = {
+    IncidentStatus.DECLINED: "it was declined (not an incident)",
+    IncidentStatus.MERGED: "it was merged into another incident",
+}
+
+
+def not_counted_reason(incident: Incident) -> str:
+    """Why ``incident`` is left out of the numbers, or "" when it counts."""
+    if incident.drill:
+        return "it is a drill"
+    if incident.status in UNCOUNTED_STATUSES:
+        return _NOT_COUNTED_BECAUSE[incident.status]
+    return ""
 
 
 def change_text(entry: TimelineEvent) -> str:
     """A change entry's text with each person in it as a ``<@U…|name>`` token.
 
-    ``core.services`` writes "Lead changed from @old to @new" with the names known at the time, and
-    a person Response had not seen yet is named by their id. Their ids are in the metadata, so the
+    ``core.services`` writes "Incident lead changed from @old to @new" (the role's label; older
+    entries say "Lead changed …", from the field's name) with the names known at the time, and a
+    person Response had not seen yet is named by their id. Their ids are in the metadata, so the
     page can name them as Response knows them now (or by the name written then, if it still does
     not). Any text not written that way is left as it is.
     """
@@ -144,7 +315,9 @@ def change_text(entry: TimelineEvent) -> str:
         return entry.text
     if not (_is_person(old) or _is_person(new)):
         return entry.text
-    label = field_name.replace("_", " ").capitalize()
+    label = metadata.get("label")
+    if not isinstance(label, str):
+        label = field_name.replace("_", " ").capitalize()
     if entry.text != f"{label} changed from {_as_written(old)} to {_as_written(new)}":
         return entry.text
     return f"{label} changed from {_as_token(old)} to {_as_token(new)}"
@@ -182,12 +355,19 @@ def _action_row(action: Action, markup: SlackMarkup, now: dt.datetime) -> Action
     return ActionRow(
         id=action.pk,
         details=_safe(markup.html(action.details)),
+        details_source=action.details,
+        details_plain=markup.plain(action.details),
         owner=person(action.owner),
+        owner_id=action.owner_id,
+        status=action.status,
+        status_label=action.get_status_display(),
         done=action.done,
         done_at=action.done_at,
         due_at=action.due_at,
         priority=action.get_priority_display() if action.priority else "",
-        overdue=bool(action.due_at and not action.done and action.due_at < now),
+        priority_value=action.priority,
+        overdue=action.is_overdue(now),
+        triaged=action.triaged,
     )
 
 
@@ -196,6 +376,11 @@ def _timeline_row(entry: TimelineEvent, text: str, markup: SlackMarkup) -> Timel
     permalink = metadata.get("permalink")
     link = safe_url(permalink) if isinstance(permalink, str) else None
     return TimelineRow(
+        id=entry.pk,
+        hidden=entry.hidden,
+        source_text=entry.text,
+        markup_source=text,
+        edits=_edit_rows(entry),
         time=entry.time,
         kind=entry.kind,
         kind_label=TimelineEventKind(entry.kind).label
@@ -204,4 +389,21 @@ def _timeline_row(entry: TimelineEvent, text: str, markup: SlackMarkup) -> Timel
         author=person(entry.author),
         text=_safe(markup.html(text)),
         permalink=link if link and not link.lower().startswith("mailto:") else None,
+    )
+
+
+def _edit_rows(entry: TimelineEvent) -> tuple[TimelineEditRow, ...]:
+    """The entry's history when it was read with it (``timeline_for_curation``), else none."""
+    cache = getattr(entry, "_prefetched_objects_cache", {})
+    if "edits" not in cache:
+        return ()
+    return tuple(
+        TimelineEditRow(
+            what=edit.get_kind_display(),
+            old=edit.old_value,
+            new=edit.new_value,
+            editor=edit.editor_name or "someone",
+            at=edit.edited_at,
+        )
+        for edit in cache["edits"]
     )

@@ -4,13 +4,39 @@ follow-ups, login and logout."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ui import views
+from ui import insights, views
 
 app_name = "ui"
 
 urlpatterns = [
     path("", views.incident_list, name="incident_list"),
     path("incident/<int:incident_id>/", views.incident_detail, name="incident_detail"),
+    path("incident/<int:incident_id>/postmortem/", views.postmortem_page, name="postmortem"),
+    path(
+        "incident/<int:incident_id>/postmortem/section/<slug:key>/",
+        views.postmortem_section,
+        name="postmortem_section",
+    ),
+    path(
+        "incident/<int:incident_id>/postmortem/status/",
+        views.postmortem_status,
+        name="postmortem_status",
+    ),
+    path(
+        "incident/<int:incident_id>/postmortem.md",
+        views.postmortem_markdown,
+        name="postmortem_markdown",
+    ),
+    path(
+        "incident/<int:incident_id>/postmortem/print/",
+        views.postmortem_print,
+        name="postmortem_print",
+    ),
+    path("timeline/<int:entry_id>/hide/", views.timeline_hide, name="timeline_hide"),
+    path("timeline/<int:entry_id>/edit/", views.timeline_edit, name="timeline_edit"),
+    path("insights/", insights.insights_page, name="insights"),
+    path("insights.csv", insights.insights_csv, name="insights_csv"),
+    path("insights/incidents/", insights.insights_incidents, name="insights_incidents"),
     path("action/<int:action_id>/done/", views.action_done, name="action_done"),
     path(
         "login/",

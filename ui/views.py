@@ -7,6 +7,7 @@ the viewer's time zone.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,9 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import selectors as core_selectors
 from core import services as core_services
-from core.models import Action, Incident
-from ui import presenters
-from ui.forms import ActionDoneForm, IncidentFilterForm
+from core.models import Action, Incident, PostmortemSectionKey
+from ui import postmortem, presenters
+from ui.forms import (
+    ActionDoneForm,
+    IncidentFilterForm,
+    PostmortemStatusForm,
+    SectionForm,
+    TimelineEditForm,
+    TimelineHideForm,
+)
 from ui.timezones import viewer_timezone
 
 INCIDENTS_PER_PAGE = 25
@@ -40,7 +48,16 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "ui/incident_list.html",
-        {"form": form, "page": page, "rows": presenters.incident_rows(page.object_list)},
+        {
+            "form": form,
+            "page": page,
+            "rows": presenters.incident_rows(
+                page.object_list,
+                core_selectors.overdue_counts(
+                    incident_ids=[i.pk for i in page.object_list], now=timezone.now()
+                ),
+            ),
+        },
     )
 
 
@@ -56,6 +73,10 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         actions=list(core_selectors.actions_for_incident(incident=incident)),
         timeline=list(core_selectors.timeline_for_incident(incident=incident)),
         participants=core_selectors.participants_for_incident(incident=incident),
+        milestones=core_selectors.milestones_for_incident(incident=incident),
+        roles=list(core_selectors.role_list()),
+        # One query more, for merged incidents only.
+        merged_into=incident.merged_into if incident.merged_into_id else None,
     )
     return _render(request, "ui/incident_detail.html", {"doc": document})
 
@@ -81,3 +102,180 @@ def _action_url(action: Action) -> str:
 def favicon(request: HttpRequest) -> HttpResponse:
     """The icon, for browsers that ask ``/favicon.ico`` of pages naming none (the API's)."""
     return redirect(static("ui/img/favicon.svg"), permanent=True)
+
+
+# --- The postmortem (SPEC §16) ----------------------------------------------------------------
+
+
+def _postmortem_or_404(incident_id: int, *, curation: bool = False) -> postmortem.PostmortemView:
+    try:
+        return postmortem.load_postmortem(incident_id=incident_id, curation=curation)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+
+
+def _postmortem_url(incident_id: int, anchor: str = "") -> str:
+    url = reverse("ui:postmortem", args=[incident_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _render_postmortem(
+    request: HttpRequest,
+    view: postmortem.PostmortemView,
+    *,
+    status: int = 200,
+    forms: dict[str, SectionForm] | None = None,
+    conflicts: dict[str, str] | None = None,
+    error: str = "",
+    untriaged: list | None = None,
+) -> HttpResponse:
+    """The page, with any section form the person just sent (kept, never lost) and why it
+    was refused."""
+    forms = forms or {}
+    editors = [
+        {
+            "section": section,
+            "form": forms.get(section.key)
+            or SectionForm(
+                prefix=section.key,
+                initial={"text": section.source, "base_revision": section.revision},
+            ),
+            "conflict": (conflicts or {}).get(section.key),
+        }
+        for section in view.sections
+    ]
+    response = _render(
+        request,
+        "ui/postmortem.html",
+        {"pm": view, "doc": view.doc, "editors": editors, "error": error, "untriaged": untriaged},
+    )
+    response.status_code = status
+    return response
+
+
+@login_required
+@require_GET
+def postmortem_page(request: HttpRequest, incident_id: int) -> HttpResponse:
+    return _render_postmortem(request, _postmortem_or_404(incident_id, curation=True))
+
+
+@login_required
+@require_http_methods(["POST"])
+def postmortem_section(request: HttpRequest, incident_id: int, key: str) -> HttpResponse:
+    """Save one section. A save based on an old revision is refused (409) and the page shows
+    both texts: the one sent, kept in the editor, and the one saved meanwhile."""
+    view = _postmortem_or_404(incident_id)
+    form = SectionForm(request.POST, prefix=key)
+    if key not in PostmortemSectionKey.values:
+        raise Http404("No such section.")
+    if not form.is_valid():
+        return _render_postmortem(
+            request, _postmortem_or_404(incident_id, curation=True), status=400, forms={key: form}
+        )
+    try:
+        core_services.postmortem_section_save(
+            incident=view.doc.incident,
+            key=key,
+            text=form.cleaned_data["text"],
+            base_revision=form.cleaned_data["base_revision"],
+            editor=request.user,
+        )
+    except core_services.StaleSection as stale:
+        kept = SectionForm(
+            prefix=key,
+            initial={"text": form.cleaned_data["text"], "base_revision": stale.current.revision},
+        )
+        return _render_postmortem(
+            request,
+            _postmortem_or_404(incident_id, curation=True),
+            status=409,
+            forms={key: kept},
+            conflicts={key: stale.message},
+        )
+    except (core_services.PostmortemRefused, ValidationError) as refused:
+        return _render_postmortem(
+            request,
+            _postmortem_or_404(incident_id, curation=True),
+            status=409,
+            forms={key: form},
+            error=getattr(refused, "message", "") or "; ".join(refused.messages),
+        )
+    return redirect(_postmortem_url(incident_id, f"section-{key}"))
+
+
+@login_required
+@require_http_methods(["POST"])
+def postmortem_status(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Move the postmortem on (or back); publishing with untriaged follow-ups is refused (409),
+    naming them."""
+    view = _postmortem_or_404(incident_id)
+    form = PostmortemStatusForm(request.POST)
+    if not form.is_valid():
+        return redirect(_postmortem_url(incident_id))
+    try:
+        core_services.postmortem_status_set(
+            incident=view.doc.incident, status=form.cleaned_data["status"], editor=request.user
+        )
+    except core_services.PostmortemRefused as refused:
+        return _render_postmortem(
+            request,
+            _postmortem_or_404(incident_id, curation=True),
+            status=409,
+            error=refused.message,
+            untriaged=[a.pk for a in refused.untriaged],
+        )
+    return redirect(_postmortem_url(incident_id, "status"))
+
+
+@login_required
+@require_GET
+def postmortem_markdown(request: HttpRequest, incident_id: int) -> HttpResponse:
+    view = _postmortem_or_404(incident_id)
+    with timezone.override(viewer_timezone(request)):
+        text = postmortem.postmortem_markdown(view)
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="incident-{incident_id}-postmortem.md"'
+    return response
+
+
+PAPER_SIZES = ("a4", "letter")
+
+
+@login_required
+@require_GET
+def postmortem_print(request: HttpRequest, incident_id: int) -> HttpResponse:
+    paper = request.GET.get("paper", "a4")
+    return _render(
+        request,
+        "ui/postmortem_print.html",
+        {
+            "pm": _postmortem_or_404(incident_id),
+            "paper": paper if paper in PAPER_SIZES else "a4",
+            "papers": PAPER_SIZES,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def timeline_hide(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """Hide an entry from the curated timeline, or show it again; nothing is deleted."""
+    entry = get_object_or_404(core_selectors.timeline_event_list(), pk=entry_id)
+    form = TimelineHideForm(request.POST)
+    if form.is_valid():
+        core_services.timeline_entry_hide(
+            entry=entry, hidden=form.cleaned_data["hidden"], editor=request.user
+        )
+    return redirect(_postmortem_url(entry.incident_id, f"entry-{entry.pk}"))
+
+
+@login_required
+@require_http_methods(["POST"])
+def timeline_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = get_object_or_404(core_selectors.timeline_event_list(), pk=entry_id)
+    form = TimelineEditForm(request.POST)
+    if form.is_valid():
+        core_services.timeline_entry_edit(
+            entry=entry, text=form.cleaned_data["text"], editor=request.user
+        )
+    return redirect(_postmortem_url(entry.incident_id, f"entry-{entry.pk}"))

@@ -1,4 +1,8 @@
-"""Domain errors as API answers: the services' refusals become 400 or 409, never a 500."""
+"""Domain errors as API answers: the services' refusals become 400 or 409, never a 500.
+
+409 is for a request that conflicts with the incident's state (already closed; a status move the
+table does not allow, with ``allowed`` listing the moves that are); 400 for everything else.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import ApplicationError, IncidentAlreadyClosed
+from core.services import TransitionRefused
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -19,6 +24,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(_validation_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IncidentAlreadyClosed):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, TransitionRefused):
+        # The incident's status conflicts with the move; the client can pick an allowed one.
+        return Response(
+            {"detail": exc.message, "allowed": list(exc.allowed)}, status=status.HTTP_409_CONFLICT
+        )
     if isinstance(exc, ApplicationError):
         return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

@@ -11,7 +11,9 @@ from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
 
 from core.models import (
+    LEAD,
     Action,
+    ActionStatus,
     ExternalUser,
     Incident,
     IncidentStatus,
@@ -19,7 +21,7 @@ from core.models import (
     TimelineEvent,
     TimelineEventKind,
 )
-from core.selectors import NO_SEVERITY, incident_filter
+from core.selectors import NO_SEVERITY, OPEN, incident_filter
 
 
 class IdFilter(filters.NumberFilter):
@@ -66,13 +68,15 @@ SEVERITY_FILTER_CHOICES = [
 
 class IncidentFilter(filters.FilterSet):
     status = filters.ChoiceFilter(
-        choices=IncidentStatus.choices, method="filter_status", label="Derived status"
+        choices=[(OPEN, "any live status"), *IncidentStatus.choices],
+        method="filter_status",
+        label="Status, or open: triage, investigating, fixing or monitoring",
     )
     severity = filters.ChoiceFilter(
         choices=SEVERITY_FILTER_CHOICES, method="filter_severity", label="Severity"
     )
     title = filters.CharFilter(method="filter_title", label="Title contains")
-    lead = filters.CharFilter(field_name="lead__external_id", label="Lead's Slack user id")
+    lead = filters.CharFilter(method="filter_lead", label="Lead's Slack user id")
     reporter = filters.CharFilter(
         field_name="reporter__external_id", label="Reporter's Slack user id"
     )
@@ -92,18 +96,30 @@ class IncidentFilter(filters.FilterSet):
             return incident_filter(queryset, severity=NO_SEVERITY)
         return incident_filter(queryset, severity=next(s for s in Severity if s.label == value))
 
+    def filter_lead(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # One filter() call: both conditions hold for the same assignment.
+        return queryset.filter(
+            role_assignments__role__name=LEAD, role_assignments__holder__external_id=value
+        )
+
     def filter_title(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return incident_filter(queryset, title=value)
 
 
 class ActionFilter(filters.FilterSet):
     incident = IdFilter(field_name="incident_id", label="Incident id")
-    done = filters.BooleanFilter(label="Done or not")
+    status = filters.ChoiceFilter(choices=ActionStatus.choices, label="Status")
+    done = filters.BooleanFilter(method="filter_done", label="Done or not")
     owner = filters.CharFilter(field_name="owner__external_id", label="Owner's Slack user id")
 
     class Meta:
         model = Action
-        fields = ["incident", "done", "owner"]
+        fields = ["incident", "status", "done", "owner"]
+
+    def filter_done(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if value:
+            return queryset.filter(status=ActionStatus.DONE)
+        return queryset.exclude(status=ActionStatus.DONE)
 
 
 class TimelineEventFilter(filters.FilterSet):

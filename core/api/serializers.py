@@ -1,7 +1,8 @@
 """What the API reads and writes. Serializers validate input; the views hand it to services.
 
 Slack users are named by their Slack id (``U…``) everywhere, in paths and in writes
-(``lead_external_id``, ``owner_external_id``). Severity and priority are words, not numbers.
+(``lead_external_id``, ``owner_external_id``, ``holder_external_id``). Severity and priority are
+words, not numbers; statuses, roles and milestones are their names.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.lifecycle.milestones import MILESTONE_MEANING, MilestoneKind
+from core.lifecycle.statuses import MOVES, STATUS_MEANING
 from core.models import (
     Action,
     ActionPriority,
+    ActionStatus,
     ExternalUser,
     Incident,
     IncidentStatus,
+    Role,
+    RoleAssignment,
     Severity,
     TimelineEvent,
     TimelineEventKind,
@@ -73,9 +79,59 @@ def _user_by_slack_id(**kwargs: Any) -> SlackUserField:
     )
 
 
+def _statuses_help() -> str:
+    return "; ".join(f"`{status}`: {STATUS_MEANING[status]}" for status in IncidentStatus.values)
+
+
+def _moves_help() -> str:
+    return "; ".join(
+        f"{status} → {', '.join(MOVES[status]) or 'nothing (final)'}"
+        for status in IncidentStatus.values
+    )
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    name = serializers.SlugField(read_only=True, help_text="What the API and Slack name it by.")
+    label = serializers.CharField(read_only=True, help_text="How it is shown.")
+    duty = serializers.CharField(read_only=True, help_text="What its holder is there to do.")
+    order = serializers.IntegerField(read_only=True, help_text="Lower comes first.")
+
+    class Meta:
+        model = Role
+        fields = ["name", "label", "duty", "order"]
+        read_only_fields = fields
+
+
+class HeldRoleSerializer(serializers.ModelSerializer):
+    role = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, help_text="The role's name."
+    )
+    label = serializers.CharField(source="role.label", read_only=True)
+    holder = ExternalUserSerializer(read_only=True)
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["role", "label", "holder"]
+        read_only_fields = fields
+
+
+class MilestoneTimesSerializer(serializers.Serializer):
+    """Every milestone by name: its time, or null while it is not set."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            kind: serializers.DateTimeField(
+                allow_null=True, read_only=True, help_text=MILESTONE_MEANING[kind].capitalize()
+            )
+            for kind in MilestoneKind.values
+        }
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     reporter = ExternalUserSerializer(read_only=True, allow_null=True)
-    lead = ExternalUserSerializer(read_only=True, allow_null=True)
+    lead = ExternalUserSerializer(
+        read_only=True, allow_null=True, help_text="The holder of the lead role."
+    )
     lead_external_id = _user_by_slack_id(
         source="lead", help_text="Slack user id of the new lead, or null for none."
     )
@@ -83,7 +139,25 @@ class IncidentSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(
         choices=IncidentStatus.values,
         read_only=True,
-        help_text="Derived: reported (report_only), resolved (end_time set) or live.",
+        help_text=f"{_statuses_help()}. Changed with POST …/status/.",
+    )
+    drill = serializers.BooleanField(
+        read_only=True, help_text="A practice run: left out of the numbers."
+    )
+    merged_into = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The incident it was merged into, if merged."
+    )
+    report_only = serializers.BooleanField(
+        read_only=True, help_text="Reported after it was over (status reported)."
+    )
+    roles = HeldRoleSerializer(
+        source="roles_held",
+        many=True,
+        read_only=True,
+        help_text="The roles someone holds, in the roles' order. Changed with PUT …/roles/{role}/.",
+    )
+    milestones = serializers.SerializerMethodField(
+        help_text="Every milestone's time, null while unset. Changed with PUT …/milestones/{kind}/."
     )
     duration_seconds = serializers.SerializerMethodField()
     document_url = serializers.SerializerMethodField()
@@ -100,7 +174,11 @@ class IncidentSerializer(serializers.ModelSerializer):
             "lead_external_id",
             "severity",
             "status",
+            "drill",
+            "merged_into",
             "report_only",
+            "roles",
+            "milestones",
             "report_time",
             "start_time",
             "end_time",
@@ -108,6 +186,16 @@ class IncidentSerializer(serializers.ModelSerializer):
             "document_url",
         ]
         read_only_fields = ["id", "report_time", "end_time"]
+
+    @extend_schema_field(MilestoneTimesSerializer)
+    def get_milestones(self, incident: Incident) -> dict[str, str | None]:
+        # ``milestones`` is prefetched by the views, so this costs no query per incident.
+        times = {row.kind: row.time for row in incident.milestones.all()}
+        field = serializers.DateTimeField()
+        return {
+            kind: field.to_representation(times[kind]) if kind in times else None
+            for kind in MilestoneKind.values
+        }
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_duration_seconds(self, incident: Incident) -> int:
@@ -121,6 +209,58 @@ class IncidentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=IncidentStatus.values, help_text=f"The status to move to. Moves: {_moves_help()}."
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Why; required to reopen (resolved → investigating). Lands on the timeline.",
+    )
+    merged_into = serializers.PrimaryKeyRelatedField(
+        queryset=Incident.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="With status merged: the incident it is merged into.",
+    )
+
+
+class TransitionRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why, and where the incident can go instead.")
+    allowed = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The statuses it can move to from its current one (empty when final).",
+    )
+
+
+class CloseRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why: already closed, or not resolvable from here.")
+    allowed = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="When its status is the reason: the statuses it can move to instead.",
+    )
+
+
+class RoleHolderSerializer(serializers.Serializer):
+    holder_external_id = SlackUserField(
+        slug_field="external_id",
+        queryset=ExternalUser.objects.all(),
+        allow_null=True,
+        help_text="Slack user id of the new holder, or null for nobody.",
+    )
+
+
+class MilestoneTimeSerializer(serializers.Serializer):
+    time = serializers.DateTimeField(
+        help_text="When it happened, ISO 8601 (a time without an offset is UTC); not in the "
+        "future, and in order: started ≤ detected ≤ declared ≤ acknowledged; "
+        "started ≤ mitigated ≤ resolved."
+    )
+
+
 class ActionSerializer(serializers.ModelSerializer):
     incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
     owner = ExternalUserSerializer(read_only=True, allow_null=True)
@@ -128,6 +268,15 @@ class ActionSerializer(serializers.ModelSerializer):
         source="owner", help_text="Slack user id of the owner, or null for nobody."
     )
     priority = LabelChoiceField(ActionPriority, required=False)
+    status = serializers.ChoiceField(
+        choices=ActionStatus.choices,
+        required=False,
+        help_text="open, done or wont_do. Done stamps `done_at`; any other status clears it.",
+    )
+    # Kept for clients written before statuses: true is status done, false reopens it.
+    done = serializers.BooleanField(
+        required=False, help_text="True is status done, false reopens it; kept for old clients."
+    )
 
     class Meta:
         model = Action
@@ -137,6 +286,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "details",
             "owner",
             "owner_external_id",
+            "status",
             "done",
             "priority",
             "created_at",

@@ -2,27 +2,47 @@
 
 from core.lifecycle.milestones import MilestoneKind
 from core.lifecycle.statuses import IncidentStatus
-from core.models.action import Action, ActionPriority
+from core.models.action import Action, ActionPriority, ActionStatus
 from core.models.external_user import ExternalUser
 from core.models.incident import Incident, Severity
 from core.models.milestone import Milestone
 from core.models.participation import Participation
+from core.models.postmortem import (
+    Postmortem,
+    PostmortemRevision,
+    PostmortemSection,
+    PostmortemSectionKey,
+    PostmortemStatus,
+)
 from core.models.role import LEAD, Role, RoleAssignment
-from core.models.timeline_event import TimelineEvent, TimelineEventKind
+from core.models.timeline_event import (
+    TimelineEdit,
+    TimelineEditKind,
+    TimelineEvent,
+    TimelineEventKind,
+)
 
 __all__ = [
     "LEAD",
     "Action",
     "ActionPriority",
+    "ActionStatus",
     "ExternalUser",
     "Incident",
     "IncidentStatus",
     "Milestone",
     "MilestoneKind",
     "Participation",
+    "Postmortem",
+    "PostmortemRevision",
+    "PostmortemSection",
+    "PostmortemSectionKey",
+    "PostmortemStatus",
     "Role",
     "RoleAssignment",
     "Severity",
+    "TimelineEdit",
+    "TimelineEditKind",
     "TimelineEvent",
     "TimelineEventKind",
 ]

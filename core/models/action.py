@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 
@@ -8,6 +10,12 @@ class ActionPriority(models.IntegerChoices):
     HIGH = 1, "high"
     MEDIUM = 2, "medium"
     LOW = 3, "low"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "open"
+    DONE = "done", "done"
+    WONT_DO = "wont_do", "won't do"
 
 
 class Action(models.Model):
@@ -22,7 +30,9 @@ class Action(models.Model):
         on_delete=models.PROTECT,
         related_name="actions",
     )
-    done = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=16, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
     priority = models.PositiveSmallIntegerField(
         choices=ActionPriority.choices, null=True, blank=True
     )
@@ -35,3 +45,17 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.details[:80]
+
+    @property
+    def done(self) -> bool:
+        return self.status == ActionStatus.DONE
+
+    @property
+    def triaged(self) -> bool:
+        """Someone will do it by a date, or it was decided not to (SPEC §16's publishing rule)."""
+        if self.status == ActionStatus.WONT_DO:
+            return True
+        return self.owner_id is not None and self.due_at is not None
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        return self.status == ActionStatus.OPEN and self.due_at is not None and self.due_at < now

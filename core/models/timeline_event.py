@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -33,6 +34,8 @@ class TimelineEvent(models.Model):
     )
     metadata = models.JSONField(default=dict, blank=True)
     source_ref = models.CharField(max_length=200, blank=True)
+    # Hidden entries stay recorded (and can be shown again) but leave the curated timeline.
+    hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["incident", "time", "id"]
@@ -47,3 +50,34 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.time:%Y-%m-%d %H:%M}"
+
+
+class TimelineEditKind(models.TextChoices):
+    TEXT = "text", "text edited"
+    TIME = "time", "time moved"
+    HIDDEN = "hidden", "hidden"
+    SHOWN = "shown", "shown again"
+
+
+class TimelineEdit(models.Model):
+    """One change made to a timeline entry on the web: the entry's history, kept for good."""
+
+    entry = models.ForeignKey(TimelineEvent, on_delete=models.CASCADE, related_name="edits")
+    kind = models.CharField(max_length=16, choices=TimelineEditKind.choices)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="timeline_edits",
+    )
+    editor_name = models.CharField(max_length=150, blank=True)
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["entry", "edited_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.edited_at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,10 +21,13 @@ from core.lifecycle.statuses import IncidentStatus
 from core.models import (
     LEAD,
     Action,
+    ActionStatus,
     ExternalUser,
     Incident,
     Participation,
     Severity,
+    TimelineEdit,
+    TimelineEditKind,
     TimelineEvent,
     TimelineEventKind,
 )
@@ -315,18 +319,30 @@ def timeline_source_remove(*, incident: Incident, source_ref: str) -> bool:
 
 # --- Writes the REST API offers (SPEC §10) ------------------------------------------------------
 
-ACTION_UPDATABLE_FIELDS = ("details", "owner", "done", "priority", "due_at")
+ACTION_UPDATABLE_FIELDS = ("details", "owner", "status", "done", "priority", "due_at")
+
+
+def _status_from_done(action: Action, done: bool) -> str:
+    """The status the old ``done`` flag asks for: ticking is done, unticking reopens a done one
+    (a won't-do one stays won't do)."""
+    if done:
+        return ActionStatus.DONE
+    return ActionStatus.OPEN if action.status == ActionStatus.DONE else action.status
 
 
 @transaction.atomic
 def action_update(*, action: Action, **fields: Any) -> Action:
-    """Change a follow-up action. Marking it done stamps ``done_at``; reopening clears it.
+    """Change a follow-up action. Becoming done stamps ``done_at``; any other status clears it.
 
-    Raises ``ValidationError`` for empty details or an unknown priority.
+    ``done`` (a boolean) is still understood: true is ``status="done"``, false reopens it.
+    Raises ``ValidationError`` for empty details, an unknown status or priority.
     """
     unknown = set(fields) - set(ACTION_UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
+    if "done" in fields:
+        done = fields.pop("done")
+        fields.setdefault("status", _status_from_done(action, bool(done)))
     changed: list[str] = []
     for name, value in fields.items():
         if isinstance(value, str):
@@ -334,8 +350,8 @@ def action_update(*, action: Action, **fields: Any) -> Action:
         if getattr(action, name) != value:
             setattr(action, name, value)
             changed.append(name)
-    if "done" in changed:
-        action.done_at = timezone.now() if action.done else None
+    if "status" in changed:
+        action.done_at = timezone.now() if action.status == ActionStatus.DONE else None
         changed.append("done_at")
     if not changed:
         return action
@@ -355,16 +371,18 @@ def action_log(
     priority: int | None = None,
     due_at: dt.datetime | None = None,
     done: bool = False,
+    status: str | None = None,
 ) -> Action:
     """Log a follow-up with everything the API can say about it at once.
 
-    ``action_create`` is the short form that ``@incident action`` uses.
+    ``action_create`` is the short form that ``@incident action`` uses. A due date already past
+    is accepted: the follow-up simply starts overdue.
     """
     action = action_create(incident=incident, details=details, owner=owner)
-    extra = {"priority": priority, "due_at": due_at, "done": done}
-    return action_update(
-        action=action, **{k: v for k, v in extra.items() if v not in (None, False)}
-    )
+    if status is None and done:
+        status = ActionStatus.DONE
+    extra = {"priority": priority, "due_at": due_at, "status": status}
+    return action_update(action=action, **{k: v for k, v in extra.items() if v is not None})
 
 
 @transaction.atomic
@@ -391,6 +409,112 @@ def timeline_note_update(
     if changed:
         entry.full_clean()
         entry.save(update_fields=changed)
+    return entry
+
+
+# --- Timeline curation on the web (SPEC §16): nothing is deleted, every change is kept ----------
+
+TIMELINE_TEXT_MAX_CHARS = 20_000
+
+
+def _edit(
+    entry: TimelineEvent,
+    kind: TimelineEditKind,
+    old: str,
+    new: str,
+    editor: AbstractBaseUser | None,
+    now: dt.datetime,
+) -> TimelineEdit:
+    return TimelineEdit(
+        entry=entry,
+        kind=kind,
+        old_value=old,
+        new_value=new,
+        editor=editor,
+        editor_name=editor.get_username() if editor is not None else "",
+        edited_at=now,
+    )
+
+
+def _check_timeline_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Say what happened."})
+    if len(text) > TIMELINE_TEXT_MAX_CHARS:
+        raise ValidationError(
+            {"text": f"Keep a timeline entry under {TIMELINE_TEXT_MAX_CHARS:,} characters."}
+        )
+    return text
+
+
+@transaction.atomic
+def timeline_note_curate(
+    *,
+    incident: Incident,
+    text: str,
+    time: dt.datetime,
+    author: ExternalUser | None,
+    editor: AbstractBaseUser | None,
+) -> TimelineEvent:
+    """Add a note at ``time`` from the web; its first history row says who added it."""
+    entry = timeline_note_add(
+        incident=incident, text=_check_timeline_text(text), author=author, time=time
+    )
+    _edit(entry, TimelineEditKind.TEXT, "", entry.text, editor, timezone.now()).save()
+    return entry
+
+
+@transaction.atomic
+def timeline_entry_edit(
+    *,
+    entry: TimelineEvent,
+    editor: AbstractBaseUser | None,
+    text: str | None = None,
+    time: dt.datetime | None = None,
+) -> TimelineEvent:
+    """Correct an entry's text or time, keeping the old value in its history.
+
+    Any entry may be corrected; a pinned message keeps its link to Slack (its metadata).
+    """
+    locked = TimelineEvent.objects.select_for_update().get(pk=entry.pk)
+    now = timezone.now()
+    edits: list[TimelineEdit] = []
+    if text is not None:
+        text = _check_timeline_text(text)
+        if text != locked.text:
+            edits.append(_edit(locked, TimelineEditKind.TEXT, locked.text, text, editor, now))
+            locked.text = text
+    if time is not None and time != locked.time:
+        edits.append(
+            _edit(
+                locked,
+                TimelineEditKind.TIME,
+                locked.time.isoformat(),
+                time.isoformat(),
+                editor,
+                now,
+            )
+        )
+        locked.time = time
+    if edits:
+        locked.save(update_fields=["text", "time"])
+        TimelineEdit.objects.bulk_create(edits)
+    entry.text, entry.time = locked.text, locked.time
+    return entry
+
+
+@transaction.atomic
+def timeline_entry_hide(
+    *, entry: TimelineEvent, hidden: bool, editor: AbstractBaseUser | None
+) -> TimelineEvent:
+    """Leave an entry out of the curated timeline (``hidden``) or bring it back."""
+    locked = TimelineEvent.objects.select_for_update().get(pk=entry.pk)
+    if locked.hidden != hidden:
+        locked.hidden = hidden
+        locked.save(update_fields=["hidden"])
+        kind = TimelineEditKind.HIDDEN if hidden else TimelineEditKind.SHOWN
+        _edit(locked, kind, "", "", editor, timezone.now()).save()
+    entry.hidden = locked.hidden
     return entry
 
 

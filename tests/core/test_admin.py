@@ -57,6 +57,7 @@ def test_an_incident_edited_in_the_admin_goes_through_the_services(admin_client,
             "actions-0-id": str(action.pk),
             "actions-0-incident": str(data.pk),
             "actions-0-details": action.details,
+            "actions-0-status": action.status,
             "actions-0-owner": str(action.owner_id),
         }
     )

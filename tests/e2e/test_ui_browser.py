@@ -5,7 +5,6 @@ server. Screenshots of every page go to ``test-artifacts/screenshots/``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 
@@ -13,12 +12,12 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from core import services
 from core.models import Participation, Severity, TimelineEventKind
 from slack.models import CommsChannel
-from tests.e2e.chromium import SCREENSHOTS, launch_chromium
+from tests.e2e.chromium import SCREENSHOTS
 from tests.ui import builders
 
 VIEWER_ZONE = "Asia/Tokyo"
@@ -26,22 +25,10 @@ VIEWER_ZONE = "Asia/Tokyo"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Playwright's sync API keeps an event loop running in this thread; the test's own database
-    # calls (fixtures, flushes) run here too, outside that loop's tasks.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            launched = launch_chromium(playwright)
-            yield launched
-            launched.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+@pytest.fixture(autouse=True)
+def roles(transactional_db) -> None:
+    # Each test's flush empties the roles table that migrating filled.
+    builders.default_roles()
 
 
 class Watched:
@@ -126,6 +113,14 @@ def incidents(people):
     services.action_log(incident=fire, details="Write the postmortem", owner=bob, done=True)
     Participation.objects.create(incident=fire, user=bob, message_count=12)
     Participation.objects.create(incident=fire, user=alice, message_count=5)
+    services.milestone_set(
+        incident=fire, kind="started", time=now - dt.timedelta(hours=2, minutes=30), actor=bob
+    )
+    services.milestone_set(
+        incident=fire, kind="detected", time=now - dt.timedelta(hours=2, minutes=10), actor=bob
+    )
+    services.role_assign(incident=fire, role="comms", holder=alice, actor=bob)
+    services.incident_status_set(incident=fire, status="fixing", actor=bob)
 
     slow = builders.incident(
         "Checkout is slow",
@@ -170,7 +165,7 @@ def test_log_in_filter_the_list_and_read_an_incident(live_server, watched, incid
     expect(page.get_by_test_id("viewer-timezone")).to_have_text(VIEWER_ZONE)
     expect(rows(page)).to_have_count(3)
     expect(rows(page).first).to_contain_text("Database is on fire 🔥")
-    expect(rows(page).first.get_by_test_id("status")).to_have_text("🔥 Live")
+    expect(rows(page).first.get_by_test_id("status")).to_have_text("🛠️ Fixing")
     expect(rows(page).first.get_by_test_id("severity")).to_have_text("⛈️ Critical")
     expect(rows(page).nth(1).get_by_test_id("status")).to_have_text("💧 Resolved")
     expect(rows(page).nth(2).get_by_test_id("status")).to_have_text("📓 Reported")
@@ -182,6 +177,11 @@ def test_log_in_filter_the_list_and_read_an_incident(live_server, watched, incid
     expect(rows(page).first).to_contain_text("Checkout is slow")
     expect(page.get_by_label("Status")).to_have_value("resolved")
     shot(page, "03-incident-list-filtered")
+
+    page.get_by_label("Status").select_option("open")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_contain_text("Database is on fire")
 
     page.get_by_role("link", name="Clear").click()
     page.get_by_label("Severity").select_option(str(Severity.CRITICAL.value))
@@ -197,7 +197,22 @@ def test_log_in_filter_the_list_and_read_an_incident(live_server, watched, incid
     expect(
         page.get_by_test_id("impact").get_by_role("link", name="the status page")
     ).to_have_attribute("href", "https://status.example.com")
-    expect(page.get_by_test_id("facts")).to_contain_text("JST")
+    facts = page.get_by_test_id("facts")
+    expect(page.get_by_test_id("status-meaning")).to_have_text(
+        "The cause is known and a fix is under way"
+    )
+    expect(facts.get_by_test_id("role")).to_have_text(
+        [re.compile(r"Incident lead\s*bob"), re.compile(r"Communications lead\s*alice")]
+    )
+    expect(page.get_by_test_id("unheld-roles")).to_have_text("Nobody holds: Scribe.")
+    milestones = page.get_by_test_id("milestone")
+    expect(milestones).to_have_count(6)
+    expect(milestones.filter(has_text="Detected")).to_contain_text("JST")
+    expect(milestones.filter(has_text="Detected")).to_contain_text("by bob")
+    expect(milestones.filter(has_text="Mitigated")).to_contain_text("not set")
+    numbers = page.get_by_test_id("number")
+    expect(numbers.filter(has_text="Time to detect")).to_contain_text("20 mins")
+    expect(numbers.filter(has_text="Time to mitigate")).to_contain_text("(mitigated not set)")
     expect(page.get_by_test_id("participants")).to_have_text(
         re.compile(r"bob\s+12 messages\s+alice\s+5 messages")
     )
@@ -359,14 +374,17 @@ def badge_boxes(page: Page) -> list[dict]:
 def test_badges_keep_their_shape_beside_long_titles(live_server, browser, people, width, name):
     alice, bob = people
     made = [
-        builders.incident(title, reporter=alice, lead=bob, severity=Severity.CRITICAL)
-        for title in (LONG_WORD, LONG_WORDS)
+        builders.incident(title, reporter=alice, lead=bob, severity=Severity.CRITICAL, drill=drill)
+        for title, drill in ((LONG_WORD, False), (LONG_WORDS, True))
     ]
     context = browser.new_context(timezone_id=VIEWER_ZONE, viewport={"width": width, "height": 900})
     try:
         page = context.new_page()
         log_in_by_cookie(page, live_server.url, builders.login_user())
-        pages = [("/", "list", 4), *((f"/incident/{i.pk}/", f"incident-{i.pk}", 2) for i in made)]
+        pages = [
+            ("/", "list", 5),
+            *((f"/incident/{i.pk}/", f"incident-{i.pk}", 2 + i.drill) for i in made),
+        ]
         for path, what, badges in pages:
             page.goto(live_server.url + path)
             expect(page.get_by_test_id("status").first).to_be_visible()
@@ -413,7 +431,7 @@ def test_ticking_a_follow_up_marks_it_done(live_server, watched, incidents):
     expect(postmortem).not_to_be_checked()
     expect(page.get_by_test_id("action").nth(1)).to_contain_text("Open")
     shot(page, "13-follow-ups-after")
-    assert list(fire.actions.order_by("id").values_list("done", flat=True)) == [True, False]
+    assert list(fire.actions.order_by("id").values_list("status", flat=True)) == ["done", "open"]
     assert watched.errors == []
 
 
@@ -435,5 +453,97 @@ def test_follow_ups_can_be_ticked_without_script(live_server, browser, incidents
         expect(action.get_by_role("checkbox")).to_be_checked()
         expect(action).to_contain_text("Done")
         assert fire.actions.get(details__startswith="Alert").done is True
+    finally:
+        context.close()
+
+
+LONG_NAME = "Maximiliana Wolfeschlegelsteinhausenbergerdorff-Ossenbrügge"
+
+
+@pytest.mark.parametrize(
+    ("width", "name"), [(1024, "15-lifecycle-1024"), (390, "16-lifecycle-phone")]
+)
+def test_the_lifecycle_reads_well_with_long_names(live_server, browser, width, name):
+    """Every role held by people with long names, a drill, a merge, a reopen: at 1024 px and on
+    a phone nothing scrolls sideways, and each part says what it is."""
+    long = builders.slack_user("U0LONG", LONG_NAME)
+    longer = builders.slack_user("U0LONGER", f"{LONG_NAME} the Second of Her Name")
+    now = timezone.now()
+    target = builders.incident(
+        "Search results are empty for every query in the European region",
+        reporter=long,
+        lead=longer,
+        severity=Severity.MAJOR,
+        report_time=now - dt.timedelta(hours=5),
+    )
+    for role, holder in (("comms", long), ("scribe", longer)):
+        services.role_assign(incident=target, role=role, holder=holder, actor=long)
+    services.milestone_set(
+        incident=target, kind="started", time=now - dt.timedelta(hours=6), actor=long
+    )
+    services.milestone_set(
+        incident=target, kind="detected", time=now - dt.timedelta(hours=5, minutes=40), actor=long
+    )
+    for status, reason in (("monitoring", ""), ("resolved", ""), ("investigating", "back again")):
+        services.incident_status_set(incident=target, status=status, reason=reason, actor=longer)
+    drill = builders.incident(
+        "Quarterly failover practice", reporter=long, lead=longer, drill=True, triage=True
+    )
+    duplicate = builders.incident("Search is down", reporter=longer, lead=long)
+    services.incident_status_set(
+        incident=duplicate, status="merged", merged_into=target, actor=long
+    )
+    context = browser.new_context(timezone_id=VIEWER_ZONE, viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        log_in_by_cookie(page, live_server.url, builders.login_user())
+        pages = [
+            ("/", "list"),
+            (f"/incident/{target.pk}/", "reopened"),
+            (f"/incident/{drill.pk}/", "drill"),
+            (f"/incident/{duplicate.pk}/", "merged"),
+        ]
+        for path, what in pages:
+            page.goto(live_server.url + path)
+            expect(page.get_by_test_id("status").first).to_be_visible()
+            shot(page, f"{name}-{what}")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
+
+        page.goto(f"{live_server.url}/incident/{target.pk}/")
+        roles = page.get_by_test_id("role")
+        expect(roles).to_have_count(3)
+        for n, (label, holder) in enumerate(
+            [
+                ("Incident lead", longer),
+                ("Communications lead", long),
+                ("Scribe", longer),
+            ]
+        ):
+            expect(roles.nth(n)).to_be_visible()
+            expect(roles.nth(n)).to_contain_text(label)
+            expect(roles.nth(n)).to_contain_text(holder.name)
+        expect(page.get_by_test_id("status").first).to_have_text("🔥 Investigating")
+        expect(page.get_by_test_id("timeline")).to_contain_text(
+            "Reopened (investigating): back again"
+        )
+        expect(page.get_by_test_id("milestone").filter(has_text="Resolved")).to_contain_text(
+            "not set"
+        )
+
+        page.goto(f"{live_server.url}/incident/{drill.pk}/")
+        expect(page.get_by_test_id("drill")).to_have_text("🧪 Drill")
+        expect(page.get_by_test_id("not-counted")).to_contain_text("it is a drill")
+
+        page.goto(f"{live_server.url}/incident/{duplicate.pk}/")
+        page.get_by_test_id("merged-into").get_by_role("link").click()
+        expect(page).to_have_url(f"{live_server.url}/incident/{target.pk}/")
+
+        page.goto(live_server.url + "/")
+        drill_row = rows(page).filter(has_text="Quarterly failover practice")
+        expect(drill_row.get_by_test_id("drill")).to_be_visible()
+        expect(drill_row).to_contain_text(f"{LONG_NAME} the Second")
     finally:
         context.close()

@@ -540,7 +540,8 @@ def test_an_order_violation_is_refused_naming_both_milestones(
 
     assert reaction == "question"
     assert reply == (
-        f"Milestone started ({started:%Y-%m-%d %H:%M} UTC) must not be after detected ({early} UTC)."
+        f"Milestone started ({started:%Y-%m-%d %H:%M} UTC) must not be after "
+        f"detected ({early} UTC)."
     )
     assert not Milestone.objects.filter(incident=long_running, kind="detected").exists()
 
@@ -573,7 +574,9 @@ def test_a_milestone_before_the_start_is_refused(client, incident, fake_slack, j
     reaction, reply = answered(client, fake_slack, jobs, "milestone mitigated 1h ago")
 
     assert reaction == "question"
-    assert reply.startswith(f"Milestone started ({started:%Y-%m-%d %H:%M} UTC) must not be after mitigated")
+    assert reply.startswith(
+        f"Milestone started ({started:%Y-%m-%d %H:%M} UTC) must not be after mitigated"
+    )
 
 
 def test_milestone_alone_lists_them(client, long_running, fake_slack, jobs):

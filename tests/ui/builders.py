@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -12,7 +13,12 @@ from core.models import (
     Action,
     ExternalUser,
     Incident,
+    IncidentStatus,
+    Milestone,
+    MilestoneKind,
     Participation,
+    Role,
+    RoleAssignment,
     Severity,
     TimelineEvent,
     TimelineEventKind,
@@ -36,6 +42,20 @@ XSS_SLACK_ESCAPED = (
 )
 
 
+# The roles the migration creates; a transactional test's flush removes them for the next test.
+DEFAULT_ROLES = importlib.import_module(
+    "core.migrations.0004_part_one_incidents_get_a_lifecycle"
+).DEFAULT_ROLES
+
+
+def default_roles() -> None:
+    """The default roles (lead, comms, scribe) exist, as after migrating."""
+    for name, label, duty, order in DEFAULT_ROLES:
+        Role.objects.get_or_create(
+            name=name, defaults={"label": label, "duty": duty, "order": order}
+        )
+
+
 def login_user(username: str = "responder"):
     return get_user_model().objects.create_user(username=username, password=PASSWORD)
 
@@ -55,6 +75,8 @@ def incident(
     closed: bool = False,
     report_only: bool = False,
     report_time: dt.datetime | None = None,
+    triage: bool = False,
+    drill: bool = False,
 ) -> Incident:
     made = services.incident_declare(
         title=title,
@@ -65,33 +87,59 @@ def incident(
         impact=impact,
         report_only=report_only,
         report_time=report_time,
+        triage=triage,
+        drill=drill,
     )
     if closed:
         services.incident_close(incident=made)
     return made
 
 
+# The statuses ``many_incidents`` cycles through, with whether each has ended.
+MANY_STATUSES = (
+    (IncidentStatus.INVESTIGATING, False),
+    (IncidentStatus.RESOLVED, True),
+    (IncidentStatus.REPORTED, True),
+    (IncidentStatus.MONITORING, False),
+)
+
+
 def many_incidents(count: int, *, reporter: ExternalUser, lead: ExternalUser) -> list[Incident]:
-    """``count`` incidents of every status and severity, one a minute back from now."""
+    """``count`` incidents of several statuses and every severity, one a minute back from now,
+    each with every configured role held by ``lead`` and its milestones set."""
     now = timezone.now()
     rows = []
     for n in range(count):
         at = now - dt.timedelta(minutes=n)
-        kind = n % 3
+        status, ended = MANY_STATUSES[n % len(MANY_STATUSES)]
         rows.append(
             Incident(
                 title=f"Incident number {n} <@{lead.external_id}> :fire:",
                 summary="Something *broke*",
                 reporter=reporter,
-                lead=lead,
                 severity=(n % 5) or None,
-                report_only=kind == 2,
+                report_only=status == IncidentStatus.REPORTED,
+                status=status,
+                drill=n % 5 == 4,
                 report_time=at,
                 start_time=at,
-                end_time=at if kind else None,
+                end_time=at if ended else None,
             )
         )
-    return Incident.objects.bulk_create(rows)
+    made = Incident.objects.bulk_create(rows)
+    roles = list(Role.objects.all())
+    RoleAssignment.objects.bulk_create(
+        RoleAssignment(incident=incident, role=role, holder=lead, assigned_by=reporter)
+        for incident in made
+        for role in roles
+    )
+    Milestone.objects.bulk_create(
+        Milestone(incident=incident, kind=kind, time=incident.start_time, set_by=reporter)
+        for incident in made
+        for kind in MilestoneKind.values
+        if kind != MilestoneKind.RESOLVED or incident.end_time
+    )
+    return made
 
 
 def fill_incident(

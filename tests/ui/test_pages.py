@@ -100,6 +100,7 @@ def test_list_is_newest_first_with_badges(logged_in, alice):
     assert titles(response) == ["newer", "older"]
     html = response.content.decode()
     assert 'class="badge status-live"' in html
+    assert "🔥 Investigating" in html
     assert "🌧️ Major" in html
     assert "☁️ No severity" in html
 
@@ -117,38 +118,76 @@ def test_list_is_paginated(logged_in, alice):
     assert 'rel="next"' in first.content.decode()
 
 
+# A status to reach, and the moves that reach it from investigating (or triage, when it says so).
+REACH = {
+    "triage": ("triage",),
+    "investigating": (),
+    "fixing": ("fixing",),
+    "monitoring": ("monitoring",),
+    "resolved": ("resolved",),
+    "declined": ("triage", "declined"),
+    "merged": ("merged",),
+    "reported": ("reported",),
+}
+ALL = [f"{status} one" for status in REACH]
+
+
+def incident_in(status: str, *, reporter, target=None, **kwargs):
+    moves = REACH[status]
+    made = builders.incident(
+        f"{status} one",
+        reporter=reporter,
+        triage=moves[:1] == ("triage",),
+        report_only=moves == ("reported",),
+        **kwargs,
+    )
+    for move in moves:
+        if move in ("triage", "reported"):
+            continue
+        services.incident_status_set(incident=made, status=move, merged_into=target)
+    return made
+
+
 @pytest.fixture
 def one_of_each(alice):
+    """One incident in each status, newest first in the order of ``REACH``."""
     now = timezone.now()
-    live = builders.incident("live one", reporter=alice, severity=Severity.CRITICAL)
-    resolved = builders.incident(
-        "resolved one",
-        reporter=alice,
-        severity=Severity.MINOR,
-        closed=True,
-        report_time=now - dt.timedelta(hours=1),
-    )
-    reported = builders.incident(
-        "reported one", reporter=alice, report_only=True, report_time=now - dt.timedelta(hours=2)
-    )
-    return live, resolved, reported
+    severities = {"investigating": Severity.CRITICAL, "resolved": Severity.MINOR}
+    made = {}
+    for n, status in enumerate(REACH):
+        made[status] = incident_in(
+            status,
+            reporter=alice,
+            target=made.get("investigating"),
+            severity=severities.get(status),
+            report_time=now - dt.timedelta(hours=n),
+        )
+    return made
+
+
+@pytest.mark.parametrize("status", list(REACH))
+def test_list_filters_by_each_status(logged_in, one_of_each, status):
+    response = logged_in.get(f"/?status={status}")
+    assert response.status_code == 200
+    assert titles(response) == [f"{status} one"]
+    assert one_of_each[status].status == status
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("status=live", ["live one"]),
-        ("status=resolved", ["resolved one"]),
-        ("status=reported", ["reported one"]),
-        ("severity=1", ["live one"]),
+        ("status=open", ["triage one", "investigating one", "fixing one", "monitoring one"]),
+        ("severity=1", ["investigating one"]),
         ("severity=3", ["resolved one"]),
-        ("severity=none", ["reported one"]),
+        ("severity=none", [t for t in ALL if t not in ("investigating one", "resolved one")]),
         ("q=RESOLVED", ["resolved one"]),
-        ("q=one&status=live&severity=1", ["live one"]),
+        ("q=one&status=investigating&severity=1", ["investigating one"]),
+        ("q=one&status=open&severity=3", []),
         ("q=nothing+like+it", []),
         # An invalid filter is ignored rather than refused.
-        ("status=bogus", ["live one", "resolved one", "reported one"]),
-        ("q=%00", ["live one", "resolved one", "reported one"]),
+        ("status=bogus", ALL),
+        ("status=live", ALL),
+        ("q=%00", ALL),
     ],
 )
 def test_list_filters(logged_in, one_of_each, query, expected):
@@ -157,11 +196,41 @@ def test_list_filters(logged_in, one_of_each, query, expected):
     assert titles(response) == expected
 
 
+def test_list_badges_say_each_status(logged_in, one_of_each):
+    html = logged_in.get("/").content.decode()
+    badges = re.findall(r'<span class="badge [^"]*" data-testid="status"[^>]*>([^<]+)</span>', html)
+    assert badges == [
+        "🔍 Triage",
+        "🔥 Investigating",
+        "🛠️ Fixing",
+        "👀 Monitoring",
+        "💧 Resolved",
+        "🚫 Declined",
+        "🔗 Merged",
+        "📓 Reported",
+    ]
+    merged = one_of_each["merged"]
+    assert f'href="/incident/{merged.merged_into_id}/">#{merged.merged_into_id}</a>' in html
+
+
+def test_list_labels_drills_and_shows_the_lead(logged_in, alice):
+    bob = builders.slack_user("U0BOB", "bob")
+    builders.incident("practice", reporter=alice, lead=bob, drill=True)
+    builders.incident("real", reporter=alice)
+    response = logged_in.get("/")
+    rows = re.findall(r'<li class="incident-row.*?</li>', response.content.decode(), re.DOTALL)
+    practice = next(row for row in rows if "practice" in row)
+    real = next(row for row in rows if "real" in row)
+    assert "🧪 Drill" in practice
+    assert "<dd>bob</dd>" in practice
+    assert "Drill" not in real
+
+
 def test_filters_survive_paging(logged_in, alice):
-    builders.many_incidents(90, reporter=alice, lead=alice)
-    response = logged_in.get("/?status=live")
+    builders.many_incidents(120, reporter=alice, lead=alice)
+    response = logged_in.get("/?status=investigating")
     html = response.content.decode()
-    assert "status=live&amp;page=2" in html
+    assert "status=investigating&amp;page=2" in html
 
 
 def test_list_titles_show_slack_markup_readably(logged_in, alice):
@@ -245,7 +314,15 @@ def test_document_shows_everything(logged_in, document):
     assert (second.owner, second.done) == ("", True)
 
     html = response.content.decode()
-    for expected in ("Reporter", "alice", "Lead", "bob", "Reported", "Started", "Duration"):
+    for expected in (
+        "Reporter",
+        "alice",
+        "Incident lead",
+        "bob",
+        "Declared",
+        "Started",
+        "Duration",
+    ):
         assert expected in html
     assert "🌧️ Major" in html
     assert "View in Slack" in html
@@ -395,19 +472,44 @@ def test_a_lead_response_had_not_seen_is_named_once_known(logged_in, alice):
 
     before = entry_texts(logged_in.get(f"/incident/{incident.pk}/"))
     assert before == [
-        '<p>Lead changed from <span class="mention">@alice</span> to '
+        '<p>Incident lead changed from <span class="mention">@alice</span> to '
         '<span class="mention">@U0DAVE</span></p>',
-        '<p>Lead changed from <span class="mention">@U0DAVE</span> to (none)</p>',
+        '<p>Incident lead changed from <span class="mention">@U0DAVE</span> to (none)</p>',
     ]
 
     services.external_user_upsert(external_id="U0DAVE", display_name="dave")
     services.external_user_upsert(external_id="U0ALICE", display_name="alice <b>")
     after = entry_texts(logged_in.get(f"/incident/{incident.pk}/"))
     assert after == [
-        '<p>Lead changed from <span class="mention">@alice &lt;b&gt;</span> to '
+        '<p>Incident lead changed from <span class="mention">@alice &lt;b&gt;</span> to '
         '<span class="mention">@dave</span></p>',
-        '<p>Lead changed from <span class="mention">@dave</span> to (none)</p>',
+        '<p>Incident lead changed from <span class="mention">@dave</span> to (none)</p>',
     ]
+
+
+def test_any_role_change_names_people_as_they_are_now(logged_in, alice):
+    incident = builders.incident("Roles", reporter=alice)
+    stranger = services.external_user_get_or_create(external_id="U0ERIN")
+    services.role_assign(incident=incident, role="comms", holder=stranger, actor=alice)
+    services.external_user_upsert(external_id="U0ERIN", display_name="erin")
+    texts = entry_texts(logged_in.get(f"/incident/{incident.pk}/"))
+    assert (
+        '<p>Communications lead changed from (none) to <span class="mention">@erin</span></p>'
+        in texts
+    )
+
+
+def test_lead_changes_written_before_roles_still_name_people_as_they_are_now(logged_in, alice):
+    incident = builders.incident("Old entries", reporter=alice)
+    # As entries were written when the lead was a field of its own: no role, no label.
+    incident.timeline_events.create(
+        kind=TimelineEventKind.INCIDENT_CHANGE,
+        text="Lead changed from (none) to @U0FRED",
+        metadata={"field": "lead", "old": None, "new": {"id": "U0FRED", "name": "U0FRED"}},
+    )
+    services.external_user_upsert(external_id="U0FRED", display_name="fred")
+    texts = entry_texts(logged_in.get(f"/incident/{incident.pk}/"))
+    assert texts == ['<p>Lead changed from (none) to <span class="mention">@fred</span></p>']
 
 
 def test_change_entries_written_otherwise_are_left_alone(logged_in, alice):

@@ -10,6 +10,9 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from core.lifecycle.statuses import STATUS_MEANING
+from ui.presenters import STATUS_TONE
+
 register = template.Library()
 
 
@@ -30,3 +33,14 @@ def when(moment: dt.datetime | None, style: str = "full") -> SafeString | str:
 @register.filter
 def severity_class(severity: int | None) -> str:
     return f"sev-{severity}" if severity else "sev-none"
+
+
+@register.filter
+def status_tone(status: str) -> str:
+    """The colour family of a status's badge (``ui.presenters.STATUS_TONE``)."""
+    return STATUS_TONE.get(status, "reported")
+
+
+@register.filter
+def status_meaning(status: str) -> str:
+    return STATUS_MEANING.get(status, "")

@@ -94,9 +94,24 @@ def test_incident_fields(api, alice, bob):
     body = api.get(f"/core/incidents/{incident.pk}/").json()
     assert body["title"] == "Payments down"
     assert body["severity"] == "critical"
-    assert body["status"] == "live"
+    assert body["status"] == "investigating"
+    assert (body["drill"], body["merged_into"], body["report_only"]) == (False, None, False)
     assert body["reporter"]["external_id"] == "U0ALICE"
     assert body["lead"]["name"] == "bob"
+    assert [(r["role"], r["label"], r["holder"]["external_id"]) for r in body["roles"]] == [
+        ("lead", "Incident lead", "U0BOB")
+    ]
+    assert set(body["milestones"]) == {
+        "started",
+        "detected",
+        "declared",
+        "acknowledged",
+        "mitigated",
+        "resolved",
+    }
+    assert body["milestones"]["declared"] == body["report_time"]
+    assert body["milestones"]["started"] == body["start_time"]
+    assert body["milestones"]["detected"] is None
     assert body["end_time"] is None
     assert body["document_url"] == f"http://testserver/incident/{incident.pk}/"
     assert "lead_external_id" not in body
@@ -132,21 +147,28 @@ def mixed(alice, bob):
     reported = builders.incident(
         "reported cache", reporter=alice, report_only=True, report_time=now - dt.timedelta(days=40)
     )
-    return live, resolved, reported
+    triage = builders.incident(
+        "triage queue", reporter=bob, triage=True, report_time=now - dt.timedelta(days=50)
+    )
+    return live, resolved, reported, triage
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("status=live", ["live db"]),
+        ("status=investigating", ["live db"]),
+        ("status=triage", ["triage queue"]),
         ("status=resolved", ["resolved api"]),
         ("status=reported", ["reported cache"]),
         ("severity=critical", ["live db"]),
-        ("severity=none", ["reported cache"]),
+        ("severity=none", ["reported cache", "triage queue"]),
         ("lead=U0ALICE", ["resolved api"]),
         ("reporter=U0ALICE", ["live db", "reported cache"]),
         ("title=API", ["resolved api"]),
-        ("status=live&severity=minor", []),
+        ("status=investigating&severity=minor", []),
+        ("status=fixing", []),
+        ("status=open", ["live db", "triage queue"]),
+        ("status=open&reporter=U0ALICE", ["live db"]),
     ],
 )
 def test_incident_filters(api, mixed, query, expected):
@@ -168,7 +190,8 @@ def test_incident_report_time_range(api, mixed):
 @pytest.mark.parametrize(
     "query",
     [
-        "status=open",
+        "status=live",
+        "status=bogus",
         "severity=5",
         "report_time_after=yesterday",
         "report_time_after=0001-01-01T00:00:00%2B23:00",  # before year 1 in UTC
@@ -187,7 +210,7 @@ def test_time_filters_accept_any_offset_python_does(api, mixed):
     # PostgreSQL refuses offsets beyond ±15:59; the filter converts to UTC first.
     response = api.get("/core/incidents/?report_time_after=0500-07-31T18:55:51-22:40")
     assert response.status_code == 200
-    assert response.json()["count"] == 3
+    assert response.json()["count"] == 4
 
 
 # --- Incidents: writing --------------------------------------------------------------------------
@@ -218,10 +241,15 @@ def test_changing_an_incident_goes_through_the_service(api, alice, bob, login, u
         bob,
     )
     changes = TimelineEvent.objects.filter(kind=TimelineEventKind.INCIDENT_CHANGE)
-    assert {e.metadata["field"] for e in changes} == {"title", "severity", "lead"}
+    # A person naming the lead acknowledges the incident: that milestone lands there too.
+    assert {e.metadata["field"] for e in changes} == {"title", "severity", "lead", "milestone"}
     assert {e.author for e in changes} == {alice}, "changes are recorded as the linked user's"
-    assert len(updates) == 1
-    assert set(updates[0]["changes"]) == {"title", "severity", "lead"}
+    assert body["milestones"]["acknowledged"] is not None
+    assert {name for update in updates for name in update["changes"]} == {
+        "title",
+        "severity",
+        "role:lead",
+    }
 
 
 def test_clearing_lead_and_severity(api, alice):
@@ -254,12 +282,16 @@ def test_invalid_changes_are_400(api, alice, data, field):
     assert field in response.json()
 
 
-def test_start_after_end_is_refused_by_the_model(api, alice):
-    incident = builders.incident("x", reporter=alice, closed=True)
-    later = (incident.end_time + dt.timedelta(hours=1)).isoformat()
+def test_a_start_after_the_declaration_is_refused_naming_both(api, alice):
+    declared = timezone.now() - dt.timedelta(hours=2)
+    incident = builders.incident("x", reporter=alice, report_time=declared)
+    later = (declared + dt.timedelta(hours=1)).isoformat()
     response = patch(api, f"/core/incidents/{incident.pk}/", {"start_time": later})
     assert response.status_code == 400
-    assert "non_field_errors" in response.json()
+    assert "started" in response.json()["detail"]
+    assert "declared" in response.json()["detail"]
+    incident.refresh_from_db()
+    assert incident.start_time == declared
 
 
 def test_read_only_fields_are_ignored(api, alice):
@@ -368,7 +400,7 @@ def test_action_filters(api, alice, bob):
     one = builders.incident("one", reporter=alice)
     two = builders.incident("two", reporter=alice)
     Action.objects.create(incident=one, details="a", owner=alice)
-    Action.objects.create(incident=one, details="b", done=True)
+    Action.objects.create(incident=one, details="b", status="done")
     Action.objects.create(incident=two, details="c", owner=bob)
 
     def details(query):
@@ -476,3 +508,25 @@ def test_lists_cost_the_same_whatever_their_size(api, path):
     grow(60)
     many = _count(api, path)
     assert many == few
+
+
+def test_action_status_through_the_api_with_done_still_understood(db):
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from core import services as svc
+
+    user = get_user_model().objects.create_user(username="api-status")
+    client = APIClient()
+    client.force_authenticate(user)
+    fire = svc.incident_declare(title="Status", reporter=None)
+    action = svc.action_log(incident=fire, details="Add an alert")
+    url = f"/core/actions/{action.pk}/"
+    body = client.patch(url, {"status": "wont_do"}, format="json").json()
+    assert (body["status"], body["done"], body["done_at"]) == ("wont_do", False, None)
+    body = client.patch(url, {"done": True}, format="json").json()
+    assert body["status"] == "done" and body["done_at"]
+    body = client.patch(url, {"done": False}, format="json").json()
+    assert body["status"] == "open"
+    listed = client.get(f"/core/actions/?status=open&incident={fire.pk}").json()
+    assert [row["id"] for row in listed["results"]] == [action.pk]

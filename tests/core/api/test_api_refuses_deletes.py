@@ -28,6 +28,7 @@ PINNED = {
     "/core/actions/": "id",
     "/core/timeline/": "id",
     "/core/users/": "external_id",
+    "/core/roles/": "name",
 }
 
 DETAIL_PATH = re.compile(r"^(?P<collection>/core/[^{}]+/)\{(?P<parameter>[^{}/]+)\}/$")

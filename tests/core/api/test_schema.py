@@ -51,9 +51,59 @@ def test_the_schema_is_served_to_logged_in_users(client):
         "/core/timeline/{id}/",
         "/core/users/",
         "/core/users/{external_id}/",
+        "/core/incidents/{id}/status/",
+        "/core/incidents/{id}/roles/{role}/",
+        "/core/incidents/{id}/milestones/{kind}/",
+        "/core/roles/",
+        "/core/roles/{name}/",
     } <= set(paths)
     assert "post" not in paths["/core/incidents/"]
     assert "delete" not in paths["/core/incidents/{id}/"]
+
+
+def _body(schema: dict, content: dict) -> dict:
+    """The schema of a JSON body, its ``$ref`` followed."""
+    ref = content["application/json"]["schema"]["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+def test_the_schema_describes_the_lifecycle():
+    schema = _schema()
+    paths = schema["paths"]
+
+    incident = schema["components"]["schemas"]["Incident"]["properties"]
+    assert {"status", "drill", "merged_into", "roles", "milestones", "lead"} <= set(incident)
+    assert incident["status"]["readOnly"] is True
+    assert incident["report_only"]["readOnly"] is True
+
+    status = paths["/core/incidents/{id}/status/"]["post"]
+    request = _body(schema, status["requestBody"]["content"])
+    assert request["required"] == ["status"]
+    assert {"status", "reason", "merged_into"} <= set(request["properties"])
+    refused = _body(schema, status["responses"]["409"]["content"])
+    assert set(refused["properties"]) == {"detail", "allowed"}
+    assert "400" in status["responses"]
+
+    role = paths["/core/incidents/{id}/roles/{role}/"]["put"]
+    assert {p["name"] for p in role["parameters"]} == {"id", "role"}
+    assert "holder_external_id" in _body(schema, role["requestBody"]["content"])["properties"]
+    assert {"200", "400", "404"} <= set(role["responses"])
+
+    milestone = paths["/core/incidents/{id}/milestones/{kind}/"]["put"]
+    kind = next(p for p in milestone["parameters"] if p["name"] == "kind")
+    assert set(kind["schema"]["enum"]) == {
+        "started",
+        "detected",
+        "declared",
+        "acknowledged",
+        "mitigated",
+        "resolved",
+    }
+    time = _body(schema, milestone["requestBody"]["content"])["properties"]["time"]
+    assert time["format"] == "date-time"
+    assert {"200", "400", "404"} <= set(milestone["responses"])
+
+    assert "get" in paths["/core/roles/"]
 
 
 @pytest.mark.django_db
@@ -114,8 +164,13 @@ def existing():
         "/core/actions/": [a.pk for a in actions],
         "/core/timeline/": [n.pk for n in notes] + [pin.pk],
         "/core/users/": ["U0ALICE", "U0BOB"],
+        "/core/roles/": ["lead", "comms"],
         "login": login,
     }
+
+
+# Path parameters named after what they hold rather than the collection they sit under.
+NAMED_PARAMETERS = {"role": ["lead", "comms", "scribe"]}
 
 
 def _aim_at_existing(case, existing) -> None:
@@ -125,10 +180,11 @@ def _aim_at_existing(case, existing) -> None:
         if not case.path.startswith(prefix) or prefix == "auth":
             continue
         for name, value in list(params.items()):
+            pick = NAMED_PARAMETERS.get(name, choices)
             if isinstance(value, int) and value % 2 == 0:
-                params[name] = choices[(value // 2) % len(choices)]
+                params[name] = pick[(value // 2) % len(pick)]
             elif isinstance(value, str) and len(value) % 2 == 0:
-                params[name] = choices[len(value) % len(choices)]
+                params[name] = pick[len(value) % len(pick)]
 
 
 @pytest.mark.django_db
