@@ -220,6 +220,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Incidents and follow-ups both have a "status", from different choice sets: name each.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "core.lifecycle.statuses.IncidentStatus",
+        "ActionStatusEnum": "core.models.action.ActionStatus",
+        "PostmortemStatusEnum": "core.models.postmortem.PostmortemStatus",
+    },
 }
 
 # --- Extension API (SPEC §7) ---------------------------------------------------------------------

@@ -137,7 +137,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
     severity = LabelChoiceField(Severity, required=False)
     status = serializers.ChoiceField(
-        choices=IncidentStatus.values,
+        choices=IncidentStatus.choices,
         read_only=True,
         help_text=f"{_statuses_help()}. Changed with POST …/status/.",
     )
@@ -211,7 +211,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=IncidentStatus.values, help_text=f"The status to move to. Moves: {_moves_help()}."
+        choices=IncidentStatus.choices, help_text=f"The status to move to. Moves: {_moves_help()}."
     )
     reason = serializers.CharField(
         required=False,

@@ -418,7 +418,10 @@ def role_assign(
 def roles_at_declaration(
     incident: Incident, lead: ExternalUser | None, actor: ExternalUser | None
 ) -> None:
-    """The lead named when declaring holds the lead role from the start (no timeline entry)."""
+    """The lead named when declaring holds the lead role from the start (no timeline entry).
+
+    Like any new holder they are told the role's duty: ``role_assigned`` is sent here too.
+    """
     if lead is None:
         return
     role = Role.objects.filter(name=LEAD).first()
@@ -430,4 +433,10 @@ def roles_at_declaration(
         holder=lead,
         assigned_at=incident.report_time,
         assigned_by=actor,
+    )
+    signals.role_assigned.send(
+        sender=Incident,
+        incident=incident,
+        actor=actor,
+        change=RoleChange(role=role, old=None, new=lead),
     )

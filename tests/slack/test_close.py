@@ -32,7 +32,7 @@ def incident(fake_slack, jobs) -> Incident:
         severity=Severity.MAJOR,
     )
     jobs()
-    assert len(fake_slack.calls("chat.postMessage")) == 1
+    assert len(posts_to(fake_slack, "C0INCIDENTS")) == 1  # the headline (the lead has a DM)
     fake_slack.reset()
     return incident
 

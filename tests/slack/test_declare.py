@@ -251,7 +251,7 @@ def test_submission_declares_at_once_and_posts_the_headline_in_a_job(client, fak
 
     jobs()
 
-    [post] = fake_slack.calls("chat.postMessage")
+    [post] = headline_posts(fake_slack)
     assert post.params["channel"] == "C0INCIDENTS"
     assert "*Payments are failing*" in json.dumps(post.params["blocks"])
     assert "Payments are failing" in post.params["text"]
@@ -309,7 +309,7 @@ def test_a_report_of_something_over_gets_no_comms_channel_button(client, fake_sl
 
     incident = Incident.objects.get()
     assert incident.report_only
-    [post] = fake_slack.calls("chat.postMessage")
+    [post] = headline_posts(fake_slack)
     actions = [action_id for action_id, _ in buttons(post.params["blocks"])]
     assert headline_ids.CREATE_COMMS_CHANNEL not in actions
     assert headline_ids.CLOSE_INCIDENT not in actions  # already over
@@ -464,7 +464,7 @@ def test_an_edit_gives_new_block_ids_only_to_the_headline_blocks_it_changed(
     client, fake_slack, jobs, incident
 ):
     jobs()  # the headline is posted
-    [post] = fake_slack.calls("chat.postMessage")
+    [post] = headline_posts(fake_slack)
     payload = edit_submission(
         incident,
         title=text_input("Payments are failing"),
@@ -581,3 +581,12 @@ def test_a_submission_that_lost_its_database_connection_is_declared_once(
     assert response.status_code == 200
     assert cut, "the connection was cut"
     assert Incident.objects.count() == 1
+
+
+def headline_posts(fake_slack) -> list:
+    """Posts into the central channel (a lead named in the form is also sent their duty)."""
+    return [
+        call
+        for call in fake_slack.calls("chat.postMessage")
+        if call.params["channel"] == "C0INCIDENTS"
+    ]

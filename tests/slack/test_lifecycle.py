@@ -598,3 +598,13 @@ def test_help_lists_the_lifecycle_commands(client, incident, fake_slack, jobs):
 
     for line in ("`status` — ", "`role` — ", "`roles` — ", "`lead` — ", "`milestone` — "):
         assert any(row.startswith(line) for row in reply.splitlines()), line
+
+
+def test_the_lead_named_when_declaring_is_sent_the_duty_too(fake_slack, jobs):
+    lead = services.external_user_get_or_create(external_id="U0ERIN")
+    declared = services.incident_declare(title="Checkout is slow", reporter=lead, lead=lead)
+
+    jobs()
+
+    [dm] = duty_dms(fake_slack, "U0ERIN")
+    assert f"You are now the *Incident lead* of incident {declared.pk}" in dm
