@@ -148,7 +148,7 @@ def incident_update(
     TimelineEvent.objects.bulk_create(
         [_change_entry(locked, name, *changes[name], actor, now) for name in own]
     )
-    _copy_fields(locked, incident, own)
+    lifecycle.copy_saved_fields(locked, incident, own)
     signals.incident_updated.send(
         sender=Incident,
         incident=incident,
@@ -257,14 +257,6 @@ def _serialise(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return value
-
-
-def _copy_fields(source: Incident, target: Incident, changes: list[str]) -> None:
-    """Keep the caller's instance in step with what was saved."""
-    if source is target:
-        return
-    for name in changes:
-        setattr(target, name, getattr(source, name))
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ puts the change on the timeline with who and when, and sends its signal before t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -90,10 +91,11 @@ def _record(
     )
 
 
-def _copy_back(locked: Incident, incident: Incident, names: tuple[str, ...]) -> None:
-    if locked is not incident:
+def copy_saved_fields(saved: Incident, incident: Incident, names: Iterable[str]) -> None:
+    """Keep the caller's instance in step with what was saved through a locked copy."""
+    if saved is not incident:
         for name in names:
-            setattr(incident, name, getattr(locked, name))
+            setattr(incident, name, getattr(saved, name))
 
 
 # --- Milestones -------------------------------------------------------------------------------
@@ -186,7 +188,7 @@ def milestone_set(
     if kind == M.RESOLVED:
         locked.end_time = time
     locked.save(update_fields=["start_time", "report_time", "end_time"])
-    _copy_back(locked, incident, ("start_time", "report_time", "end_time"))
+    copy_saved_fields(locked, incident, ("start_time", "report_time", "end_time"))
     signals.incident_updated.send(
         sender=Incident, incident=incident, actor=actor, changes={f"milestone:{kind}": changed}
     )
@@ -261,7 +263,7 @@ def incident_status_set(
     _acknowledge(locked, actor, times, now)
     locked.save(update_fields=["status", "end_time", "merged_into"])
     _record_status(locked, old, status, actor, reason, previous_end, merged_into)
-    _copy_back(locked, incident, ("status", "end_time", "merged_into"))
+    copy_saved_fields(locked, incident, ("status", "end_time", "merged_into"))
     signals.incident_updated.send(
         sender=Incident, incident=incident, actor=actor, changes={"status": (old, status)}
     )

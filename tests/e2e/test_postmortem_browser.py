@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 from core import services
 from tests.e2e.test_ui_browser import (  # noqa: F401 (fixtures)
     log_in_by_cookie,
-    roles,
     shot,
     watched,
 )

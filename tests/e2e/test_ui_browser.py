@@ -25,12 +25,6 @@ VIEWER_ZONE = "Asia/Tokyo"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def roles(transactional_db) -> None:
-    # Each test's flush empties the roles table that migrating filled.
-    builders.default_roles()
-
-
 class Watched:
     """A page and what it did that it should not: dialogs opened, errors logged."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -40,20 +39,6 @@ XSS_SLACK_ESCAPED = (
     "&lt;script&gt;alert('pin')&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; "
     "<javascript:alert(1)|x>"
 )
-
-
-# The roles the migration creates; a transactional test's flush removes them for the next test.
-DEFAULT_ROLES = importlib.import_module(
-    "core.migrations.0004_part_one_incidents_get_a_lifecycle"
-).DEFAULT_ROLES
-
-
-def default_roles() -> None:
-    """The default roles (lead, comms, scribe) exist, as after migrating."""
-    for name, label, duty, order in DEFAULT_ROLES:
-        Role.objects.get_or_create(
-            name=name, defaults={"label": label, "duty": duty, "order": order}
-        )
 
 
 def login_user(username: str = "responder"):
