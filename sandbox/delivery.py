@@ -228,6 +228,11 @@ class Delivery:
         with self._lock:
             return list(self.log)
 
+    def pending(self) -> int:
+        """Events queued or being delivered (retries included): 0 once Slack has no more to send."""
+        with self._lock:
+            return sum(len(queue) for queue in self._queues.values()) + len(self._draining)
+
     def clear(self) -> None:
         with self._lock:
             self.log.clear()

@@ -286,6 +286,8 @@ class _Handler(BaseHTTPRequestHandler):
             return sandbox.call_log(query.get("method") or None)
         if path == "/sandbox/deliveries":
             return sandbox.delivery.records()
+        if path == "/sandbox/deliveries/pending":
+            return {"pending": sandbox.delivery.pending()}
         if path == "/sandbox/faults":
             return sandbox.faults.listed()
         return None

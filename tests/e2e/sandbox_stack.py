@@ -132,6 +132,10 @@ class SandboxClient:
     def deliveries(self) -> list[JsonDict]:
         return self.get("/sandbox/deliveries")
 
+    def pending_deliveries(self) -> int:
+        """Events the sandbox still has to deliver (queued, in flight, or waiting to retry)."""
+        return int(self.get("/sandbox/deliveries/pending")["pending"])
+
     def changes(self, since: int, timeout: float = 5) -> int:
         return int(self.get("/sandbox/changes", since=since, timeout=timeout)["seq"])
 

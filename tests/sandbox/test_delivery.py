@@ -139,6 +139,26 @@ def test_an_event_not_acknowledged_in_time_is_retried_with_its_retry_number(
     assert attempts == [(0, "http_timeout"), (1, None)]
 
 
+def test_events_waiting_behind_a_retry_count_as_pending_until_delivered(
+    sandbox, receiver: Receiver
+):
+    """What the fault drill waits on before it counts: a channel's queue is not done while an
+    event behind an unacknowledged one still waits for its turn."""
+    receiver.answer = lambda request, count: (0, "", "") if count == 1 else None  # first stalls
+    sandbox.people.message("U0ALICE", "C0INCIDENTS", "slow", None)
+    sandbox.people.message("U0ALICE", "C0INCIDENTS", "behind it", None)
+    assert _pending(sandbox) >= 1
+    receiver.wait_for(lambda: len(receiver.events("message")) == 3)
+    assert receiver.wait_for(lambda: _pending(sandbox) == 0 or None) is not None
+    assert [e["event"]["text"] for e in receiver.events("message")][-1] == "behind it"
+
+
+def _pending(sandbox: Sandbox) -> int:
+    url = f"{sandbox.config.public_url}/sandbox/deliveries/pending"
+    with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 (loopback)
+        return int(json.load(answer)["pending"])
+
+
 def test_errors_are_retried_three_times_then_given_up(sandbox, receiver: Receiver):
     receiver.answer = lambda request, count: (500, "text/plain", "boom")
     sandbox.people.message("U0ALICE", "C0INCIDENTS", "failing", None)
