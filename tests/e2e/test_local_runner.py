@@ -1,13 +1,17 @@
-"""`make run` as a newcomer meets it: no .env, no database, then Ctrl-C (SPEC §12)."""
+"""`make run` as a newcomer meets it: no .env, no database, the README's admin-creation command
+in a second terminal, a login at the printed address, then Ctrl-C (SPEC §12)."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -73,7 +77,7 @@ def _createsuperuser_beside_the_runner(env: dict[str, str], data_dir: Path) -> N
             **env,
             "DJANGO_SUPERUSER_USERNAME": "second-terminal",
             "DJANGO_SUPERUSER_EMAIL": "second@example.com",
-            "DJANGO_SUPERUSER_PASSWORD": "a-long-local-password",
+            "DJANGO_SUPERUSER_PASSWORD": NEWCOMER_PASSWORD,
         },
         capture_output=True,
         text=True,
@@ -81,6 +85,31 @@ def _createsuperuser_beside_the_runner(env: dict[str, str], data_dir: Path) -> N
     )
     assert created.returncode == 0, created.stderr
     assert secrets_file.read_text() == kept, "manage.py must use the runner's secrets"
+
+
+NEWCOMER_PASSWORD = "a-long-local-password"
+
+
+def _log_in_at_the_printed_address(port: int, username: str, password: str) -> str:
+    """The README's next step: open the printed address and sign in with the new account.
+    Returns the page the login lands on."""
+    site = f"http://localhost:{port}"
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+        urllib.request.ProxyHandler({}),
+    )
+    with browser.open(f"{site}/", timeout=10) as answer:  # not signed in: sent to the login page
+        login_url, form = answer.url, answer.read().decode()
+    assert "/login/" in login_url, login_url
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    fields = {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    posted = urllib.request.Request(  # noqa: S310 (loopback only)
+        login_url, data=urllib.parse.urlencode(fields).encode(), headers={"Referer": login_url}
+    )
+    with browser.open(posted, timeout=10) as answer:
+        landed, page = answer.url, answer.read().decode()
+    assert "/login/" not in landed, f"the login was refused: {page[:2000]}"
+    return page
 
 
 @pytest.mark.slow
@@ -116,6 +145,8 @@ def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
         )
         assert worker_up, "the job worker should run beside the web server"
         _createsuperuser_beside_the_runner(env, tmp_path / "data")
+        page = _log_in_at_the_printed_address(port, "second-terminal", NEWCOMER_PASSWORD)
+        assert "second-terminal" in page, "the incident list, signed in as the new account"
         status, page = _wait_for(f"http://127.0.0.1:{sandbox_port}/", runner, 30)
         assert status == 200 and b"<html" in page.lower(), "the Slack sandbox's page"
 
