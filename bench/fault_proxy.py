@@ -11,14 +11,19 @@ calls made at once by the web processes and the worker happen to interleave:
 ``refused``        the connection is closed before the call is passed on
 ``lost_answer``    the call is carried out by Slack, then the connection is closed unanswered
 ``slow_answer``    the call is carried out, and answered only after the client gave up
+
+With several web processes, a third proxy, ``round_robin_proxy``, stands in for the load balancer
+in front of them: each request goes to the next process, and past one that refuses connections.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import random
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -140,12 +145,29 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], upstream: str, plan: Any) -> None:
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], upstreams: list[str], plan: Any
+    ) -> None:
         super().__init__(("127.0.0.1", 0), handler)
-        parts = urlsplit(upstream)
-        self.upstream_host = parts.hostname or "127.0.0.1"
-        self.upstream_port = parts.port or 80
+        self.upstreams = [_host_and_port(url) for url in upstreams]
+        self._turns = itertools.count()
         self.plan = plan
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up on a kept-alive connection (a killed process, a dropped call)
+        is what the drill does on purpose, not an error to print a traceback for."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    def upstreams_in_turn(self) -> list[tuple[str, int]]:
+        """Every upstream, starting with the next one's turn (round robin)."""
+        start = next(self._turns) % len(self.upstreams)
+        return self.upstreams[start:] + self.upstreams[:start]
+
+
+def _host_and_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 class _Forwarding(BaseHTTPRequestHandler):
@@ -169,16 +191,22 @@ class _Forwarding(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _forward(self, body: bytes, timeout: float = 30) -> tuple[int, Headers, bytes]:
-        connection = http.client.HTTPConnection(
-            self.server.upstream_host, self.server.upstream_port, timeout=timeout
-        )
-        try:
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-            connection.request(self.command, self.path, body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.getheaders(), response.read()
-        finally:
-            connection.close()
+        """The upstream's answer; with several, the next in turn that accepts the connection
+        (as a load balancer skips a process that is down), or the last refusal."""
+        upstreams = self.server.upstreams_in_turn()
+        for n, (host, port) in enumerate(upstreams, start=1):
+            connection = http.client.HTTPConnection(host, port, timeout=timeout)
+            try:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.getheaders(), response.read()
+            except ConnectionRefusedError:
+                if n == len(upstreams):
+                    raise
+            finally:
+                connection.close()
+        raise AssertionError("unreachable: a proxy has at least one upstream")
 
     def _reply(self, status: int, headers: Headers, body: bytes) -> None:
         with contextlib.suppress(OSError):
@@ -245,11 +273,23 @@ class _SlowAcks(_Forwarding):
         self._reply(status, headers, answer)
 
 
+class _Plain(_Forwarding):
+    """Passed on as it is: the load balancer in front of several web processes."""
+
+    def _handle(self) -> None:
+        body = self._read()
+        try:
+            status, headers, answer = self._forward(body)
+        except OSError:
+            return self._drop()
+        self._reply(status, headers, answer)
+
+
 class Proxy:
     """A running proxy: ``url`` to send to, ``stop()`` when done."""
 
-    def __init__(self, handler: type[_Forwarding], upstream: str, plan: Any) -> None:
-        self._server = _Server(handler, upstream, plan)
+    def __init__(self, handler: type[_Forwarding], upstreams: list[str], plan: Any) -> None:
+        self._server = _Server(handler, upstreams, plan)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -264,9 +304,14 @@ class Proxy:
 
 def web_api_proxy(slack_url: str, plan: FaultPlan) -> Proxy:
     """Faults between Response and ``slack_url`` (the sandbox)."""
-    return Proxy(_WebApiFaults, slack_url, plan)
+    return Proxy(_WebApiFaults, [slack_url], plan)
 
 
 def delivery_proxy(response_url: str, plan: AckPlan) -> Proxy:
     """Held-back events between Slack (the sandbox) and ``response_url``."""
-    return Proxy(_SlowAcks, response_url, plan)
+    return Proxy(_SlowAcks, [response_url], plan)
+
+
+def round_robin_proxy(web_urls: list[str]) -> Proxy:
+    """One address for several web processes, each request to the next in turn."""
+    return Proxy(_Plain, web_urls, None)

@@ -10,6 +10,10 @@ and between them the proxies of ``bench/fault_proxy.py``: a seeded share of Web 
 delivers them again. Meanwhile the worker is killed with SIGKILL and restarted, and every database
 connection is terminated once.
 
+``--web N --workers M`` runs N web processes behind a round-robin proxy (a load balancer's part)
+and M job workers, all on one PostgreSQL: what several replicas do to the promise (one of the
+workers is the one killed).
+
 Each incident is run as people would: ``/incident``, the form, Create comms channel, five
 ``@incident`` commands, a pinned message, ``@incident close``; a person whose modal did not open
 or whose click failed tries again. Reminders are made due by moving the channel's creation back
@@ -44,7 +48,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.fault_proxy import AckPlan, AckRecord, FaultPlan, delivery_proxy, web_api_proxy
+from bench.fault_proxy import (
+    AckPlan,
+    AckRecord,
+    FaultPlan,
+    delivery_proxy,
+    round_robin_proxy,
+    web_api_proxy,
+)
 from bench.run import (
     HOST,
     RESULTS,
@@ -82,6 +93,8 @@ class Options:
     terminate_connections: bool = True
     database_url: str | None = None
     settle_seconds: float = 240
+    web: int = 1
+    workers: int = 1
 
 
 @dataclass
@@ -140,11 +153,16 @@ class DrillStack:
     acks: AckPlan
     proxies: list[Any]
     cron_token: str
-    worker_generation: int = 1
+    # Per worker slot (1…M), how many times its worker has been started.
+    worker_generations: dict[int, int] = field(default_factory=dict)
 
-    def restart_worker(self) -> None:
-        self.worker_generation += 1
-        start_worker(self.stack, self.worker_generation)
+    def start_worker(self, slot: int) -> None:
+        self.worker_generations[slot] = self.worker_generations.get(slot, 0) + 1
+        name = f"worker{slot}-{self.worker_generations[slot]}"
+        self.stack.start(name, [sys.executable, "manage.py", "procrastinate", "worker"])
+
+    def worker_process(self, slot: int) -> subprocess.Popen[bytes]:
+        return self.stack.processes[f"worker{slot}-{self.worker_generations[slot]}"]
 
     def stop(self) -> None:
         self.stack.stop()
@@ -152,27 +170,21 @@ class DrillStack:
             proxy.stop()
 
 
-def start_worker(stack: Stack, generation: int) -> None:
-    stack.start(f"worker-{generation}", [sys.executable, "manage.py", "procrastinate", "worker"])
-
-
-def worker_process(stack: Stack) -> subprocess.Popen[bytes]:
-    name = max((n for n in stack.processes if n.startswith("worker-")), key=_generation)
-    return stack.processes[name]
-
-
-def _generation(name: str) -> int:
-    return int(name.rsplit("-", 1)[1])
-
-
 def start(options: Options, workdir: Path) -> DrillStack:
     database_url = options.database_url or _embedded_database(workdir)
     secret = secrets.token_urlsafe(32)
-    port, sandbox_port = free_port(), free_port()
+    web_ports, sandbox_port = [free_port() for _ in range(options.web)], free_port()
     faults = FaultPlan(rate=options.fault_rate, seed=options.seed)
     acks = AckPlan(rate=options.event_hold_rate, seed=options.seed)
     to_slack = web_api_proxy(f"http://{HOST}:{sandbox_port}", faults)
+    proxies = [to_slack]
+    port = web_ports[0]
+    if options.web > 1:
+        balancer = round_robin_proxy([f"http://{HOST}:{p}" for p in web_ports])
+        proxies.append(balancer)
+        port = int(balancer.url.rsplit(":", 1)[1])
     to_response = delivery_proxy(f"http://{HOST}:{port}", acks)
+    proxies.append(to_response)
     env = production_env(database_url, port, f"{to_slack.url}/api/", secret)
     # A slow answer (3 s) outlasts the client; jobs must not wait the default 10 s for it.
     env.update(SLACK_API_TIMEOUT="2", SANDBOX_PORT=str(sandbox_port), SANDBOX_HOST=HOST)
@@ -188,24 +200,32 @@ def start(options: Options, workdir: Path) -> DrillStack:
         check=True,
     )
     stack.start("sandbox", [sys.executable, "-m", "sandbox"])
+    for n, web_port in enumerate(web_ports, start=1):
+        start_web(stack, "web" if options.web == 1 else f"web{n}", web_port, options.web)
+    sandbox = SandboxClient(f"http://{HOST}:{sandbox_port}")
+    drill = DrillStack(stack, sandbox, database_url, faults, acks, proxies, env["CRON_TOKEN"])
+    for slot in range(1, options.workers + 1):
+        drill.start_worker(slot)
+    for n, web_port in enumerate(web_ports, start=1):
+        wait_healthy(stack, port=web_port, name="web" if options.web == 1 else f"web{n}")
+    wait_for(lambda: _answers(sandbox), "the sandbox to answer", 30)
+    return drill
+
+
+def start_web(stack: Stack, name: str, port: int, replicas: int) -> None:
+    """One web process (a gunicorn of its own, as one replica is); with several replicas, two
+    gunicorn workers each, so that the whole fits two cores as one web of three does."""
     stack.start(
-        "web",
+        name,
         [
             sys.executable,
             "-m",
             "gunicorn",
             "response.wsgi:application",
             f"--bind={HOST}:{port}",
-            "--workers=3",
+            f"--workers={3 if replicas == 1 else 2}",
             "--access-logfile=-",
         ],
-    )
-    start_worker(stack, 1)
-    wait_healthy(stack)
-    sandbox = SandboxClient(f"http://{HOST}:{sandbox_port}")
-    wait_for(lambda: _answers(sandbox), "the sandbox to answer", 30)
-    return DrillStack(
-        stack, sandbox, database_url, faults, acks, [to_slack, to_response], env["CRON_TOKEN"]
     )
 
 
@@ -427,16 +447,17 @@ def cron(drill: DrillStack, chaos: Chaos, stop: threading.Event) -> None:
 
 
 def keep_worker_running(drill: DrillStack, chaos: Chaos, stop: threading.Event) -> None:
-    """Start the worker again whenever it exits, as the compose file's restart policy does. It
+    """Start a worker again whenever it exits, as the compose file's restart policy does. It
     exits when killed, and by design when it loses the database under its own bookkeeping."""
     while not stop.wait(0.5):
-        process = worker_process(drill.stack)
-        if process.poll() is None:
-            continue
-        chaos.worker_restarts += 1
-        say(f"  the worker exited ({process.returncode}); starting it again")
-        time.sleep(1)
-        drill.restart_worker()
+        for slot in list(drill.worker_generations):
+            process = drill.worker_process(slot)
+            if process.poll() is None:
+                continue
+            chaos.worker_restarts += 1
+            say(f"  worker {slot} exited ({process.returncode}); starting it again")
+            time.sleep(1)
+            drill.start_worker(slot)
 
 
 def havoc(
@@ -447,10 +468,10 @@ def havoc(
     third = max(1, options.incidents // 3)
     if options.kill_worker:
         wait_for(lambda: sum(r.incident_id is not None for r in runs) >= third, "declarations", 900)
-        process = worker_process(drill.stack)
+        process = drill.worker_process(1)
         process.send_signal(signal.SIGKILL)
         chaos.worker_kills += 1
-        say("  killed the worker (SIGKILL)")
+        say("  killed worker 1 (SIGKILL)")
     if options.terminate_connections:
         wait_for(lambda: sum(r.closed or bool(r.error) for r in runs) >= third, "closings", 900)
         chaos.connections_terminated += terminate_other_connections(db)
@@ -643,7 +664,10 @@ def say(text: str) -> None:
 
 def drill(options: Options, workdir: Path) -> Report:
     started = time.monotonic()
-    say(f"Starting PostgreSQL, Response, its worker and the Slack sandbox in {workdir} ...")
+    say(
+        f"Starting PostgreSQL, Response ({options.web} web, {options.workers} worker), "
+        f"and the Slack sandbox in {workdir} ..."
+    )
     stack = start(options, workdir)
     try:
         db = Database(stack.database_url)
@@ -726,7 +750,8 @@ def _run_all(scenario: Scenario, runs: list[IncidentRun], parallel: int) -> None
 def print_report(report: Report) -> None:
     lines = [
         "",
-        f"Fault drill: {report.incidents_declared} incidents in {report.seconds:g} s",
+        f"Fault drill: {report.incidents_declared} incidents in {report.seconds:g} s, "
+        f"{report.options['web']} web process(es), {report.options['workers']} worker(s)",
         f"  Web API calls {report.web_api_calls}, faults injected "
         f"{sum(report.faults_injected.values())}: "
         + ", ".join(f"{k} {v}" for k, v in sorted(report.faults_injected.items())),
@@ -766,13 +791,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--event-hold-rate", type=float, default=0.1, help="events held 3.3 s")
     parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
     parser.add_argument("--parallel", type=int, default=3, help="incidents run at once (3)")
+    parser.add_argument("--web", type=int, default=1, help="web processes, round-robin (1)")
+    parser.add_argument("--workers", type=int, default=1, help="job worker processes (1)")
     args = parser.parse_args(argv)
+    if args.web < 1 or args.workers < 1:
+        parser.error("--web and --workers need at least 1")
     options = Options(
         incidents=args.incidents,
         fault_rate=args.fault_rate,
         event_hold_rate=args.event_hold_rate,
         seed=args.seed,
         parallel=args.parallel,
+        web=args.web,
+        workers=args.workers,
     )
 
     def interrupted(signum: int, frame: Any) -> None:

@@ -383,19 +383,23 @@ def production_env(database_url: str, port: int, slack_api_url: str, secret: str
     return env
 
 
-def wait_healthy(stack: Stack, timeout: float = 60) -> None:
+def wait_healthy(
+    stack: Stack, timeout: float = 60, *, port: int | None = None, name: str = "web"
+) -> None:
+    """Until the web process ``name`` (on ``port``, the stack's own by default) answers
+    ``/healthz``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stack.check_alive()
         with contextlib.suppress(OSError, http.client.HTTPException):
-            connection = http.client.HTTPConnection(HOST, stack.port, timeout=2)
+            connection = http.client.HTTPConnection(HOST, port or stack.port, timeout=2)
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 connection.close()
                 return
             connection.close()
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /healthz:\n{stack.tail('web')}")
+    raise RuntimeError(f"gunicorn ({name}) did not answer /healthz:\n{stack.tail(name)}")
 
 
 class Database:

@@ -1,6 +1,7 @@
-"""The short fault drill (``bench/faults.py``): a few incidents while Slack fails 30% of calls, the
-worker is killed and every database connection is cut. Nothing may be posted twice or lost, and
-Slack must always get an answer in time. ``make faults`` runs the longer one."""
+"""The short fault drill (``bench/faults.py``): a few incidents on two web processes and two workers
+while Slack fails 30% of calls, a worker is killed and every database connection is cut. Nothing
+may be posted twice or lost, and Slack must always get an answer in time. ``make faults`` runs the
+longer one."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def test_nothing_is_posted_twice_or_lost_under_slack_faults_and_crashes(drill_da
         event_hold_rate=0.2,
         seed=11,
         database_url=drill_database,
+        # Two replicas of each, as a scaled-out deployment runs (SPEC §19): the promise must
+        # hold across processes, not only within one.
+        web=2,
+        workers=2,
     )
 
     report = drill(options, tmp_path)
