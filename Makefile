@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate shell worker bench bench-insights faults check-deploy clean
+.PHONY: help run test lint fmt migrate shell worker bench bench-insights bench-pages faults check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ bench: $(STAMP) ## Measure acknowledgement latency and Slack calls
 
 bench-insights: $(STAMP) ## Time /insights/ and /insights.csv over 100,000 incidents
 	$(BIN)/python -m bench.insights $(BENCH_INSIGHTS_ARGS)
+
+bench-pages: $(STAMP) ## Time every page and API listing over 100,000 incidents
+	$(BIN)/python -m bench.pages $(BENCH_PAGES_ARGS)
 
 faults: $(STAMP) ## The fault drill: 20 incidents under Slack faults and crashes, then a count
 	$(BIN)/python -m bench.faults --incidents 20 $(FAULTS_ARGS)

@@ -22,6 +22,7 @@ of a page (see ``references``), never once per mention.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -153,10 +154,25 @@ class SlackMarkup:
     # --- public -------------------------------------------------------------------------------
 
     def html(self, text: str | None) -> str:
-        """``text`` (Slack mrkdwn) as sanitized HTML."""
+        """``text`` (Slack mrkdwn) as sanitized HTML.
+
+        Rendered once per text and the names it mentions, not once per request: a page of a
+        long incident shows thousands of entries that seldom change (SPEC §19, pages at scale).
+        """
         if not text:
             return ""
-        return sanitize("".join(self._blocks(text)))
+        return _html_of(text, *self._names_in(text))
+
+    def _names_in(self, text: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """The known names of the users and channels ``text`` mentions: all ``html`` depends
+        on besides the text itself."""
+        if "<" not in text:
+            return (), ()
+        found = references([text])
+        people, rooms = self.users, self.channels
+        users = tuple((u, people[u]) for u in sorted(found.users) if u in people)
+        channels = tuple((c, rooms[c]) for c in sorted(found.channels) if c in rooms)
+        return users, channels
 
     def plain(self, text: str | None) -> str:
         """``text`` as plain readable text (for titles): mentions as names, links as labels.
@@ -355,6 +371,15 @@ class SlackMarkup:
 
     def _channel_name(self, channel_id: str, label: str | None) -> str:
         return unescape_slack(label or "") or self.channels.get(channel_id) or channel_id
+
+
+@functools.lru_cache(maxsize=20_000)
+def _html_of(
+    text: str, users: tuple[tuple[str, str], ...], channels: tuple[tuple[str, str], ...]
+) -> str:
+    """``SlackMarkup.html``, memoized (strings are immutable, so a hit is always right)."""
+    markup = SlackMarkup(users=dict(users), channels=dict(channels))
+    return sanitize("".join(markup._blocks(text)))
 
 
 # Punctuation Markdown reads as markup anywhere in a line; a backslash before it is always literal.

@@ -161,3 +161,13 @@ def test_sanitize_is_a_safety_net():
 def test_empty_text_renders_nothing(markup):
     assert markup.html(None) == ""
     assert markup.html("") == ""
+
+
+def test_a_text_rendered_before_shows_the_names_known_now():
+    """Renderings are kept between requests; a rename or a newly known channel must still show."""
+    text = "Paged <@U0BOB> in <#C0OPS>"
+    before = SlackMarkup(users={"U0BOB": "bob"}, channels={"C0OPS": "ops"}).html(text)
+    after = SlackMarkup(users={"U0BOB": "robert"}, channels={}).html(text)
+
+    assert "@bob" in before and "#ops" in before
+    assert "@robert" in after and "#C0OPS" in after

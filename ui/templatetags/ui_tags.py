@@ -6,8 +6,7 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from core.lifecycle.statuses import STATUS_MEANING
@@ -25,9 +24,17 @@ def when(moment: dt.datetime | None, style: str = "full") -> SafeString | str:
     if moment is None:
         return ""
     local = timezone.localtime(moment)
-    full = date_format(local, "j M Y, H:i T")
-    shown = date_format(local, "j M Y") if style == "date" else full
-    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, shown)
+    # Formatted by hand, not with Django's date format: a long incident's page shows thousands
+    # of times, and this is several times faster (the same text: ``j M Y, H:i T``).
+    day = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+    full = f"{day}, {local.hour:02d}:{local.minute:02d} {local.tzname() or ''}".rstrip()
+    shown = day if style == "date" else full
+    return SafeString(
+        f'<time datetime="{local.isoformat()}" title="{escape(full)}">{escape(shown)}</time>'
+    )
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @register.filter
