@@ -47,6 +47,22 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of on/off, true/false, 1/0; got {raw!r}.")
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """A whole number of at least ``minimum``; anything else stops startup naming the variable."""
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of {minimum} or more; got {raw!r}."
+        )
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -9,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 from pythonjsonlogger.core import RESERVED_ATTRS
 
-from response.env import derive_fernet_key, env_bool, env_list, env_required, env_str
+from response.env import derive_fernet_key, env_bool, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Values already in the environment win over .env, so a deployment can override a checked-out file.
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",
     "encrypted_model_fields",
     "rest_framework",
+    "rest_framework.authtoken",  # per-person API tokens, made and revoked in the admin
+    "axes",  # failed sign-ins, throttled per account and per address
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static files
     "django_filters",
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "response.urls"
@@ -194,9 +199,11 @@ LOGIN_URL = "ui:login"
 LOGIN_REDIRECT_URL = "ui:incident_list"
 
 REST_FRAMEWORK = {
-    # Basic first, so a script without credentials is told how to authenticate (401).
+    # Basic first, so a script without credentials is told how to authenticate (401); then a
+    # person's API token (``Authorization: Token …``), then the browser's session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "core.api.authentication.BasicAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -206,6 +213,27 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ResponseAutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
 }
+# --- Password guessing (SPEC §18): django-axes -----------------------------------------------
+
+# Every sign-in with a password (the login page, the admin, Basic auth on the API) is checked by
+# axes first: after LOGIN_FAILURE_LIMIT failures for one account, or from one address, that
+# account or address is refused for LOGIN_LOCKOUT_MINUTES (the admin lists and clears the locks).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks, independently
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "ui.lockout.locked_out"
+# Behind a load balancer every request comes from its address: with TRUSTED_PROXY_COUNT proxies in
+# front, the person's address is read from X-Forwarded-For instead, so that one person's guessing
+# does not lock everyone out (response/client_address.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "response.client_address.client_address"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Response API",
     "DESCRIPTION": (
