@@ -10,10 +10,12 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt tests/oidc/package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@# The OpenID Connect provider the sign-in tests run (node's oidc-provider).
+	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 	@touch $(STAMP)
 
 run: $(STAMP) ## Run Response locally: database, migrations, web and worker (Ctrl-C stops all)

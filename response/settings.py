@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",  # per-person API tokens, made and revoked in the admin
     "axes",  # failed sign-ins, throttled per account and per address
+    "mozilla_django_oidc",  # sign-in through the company's OpenID Connect provider
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from our own static files
     "django_filters",
@@ -213,6 +214,28 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ResponseAutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
 }
+
+# --- Single sign-on (SPEC §18): OpenID Connect with mozilla-django-oidc (ui/oidc.py) -----------
+
+# The endpoints and the id token's signing algorithm (RS256 or HS256) come from the issuer's
+# discovery document; people are let in by the email the provider vouches for.
+OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_ONLY = env_bool("OIDC_ONLY")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your company account")
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATE_CLASS = "ui.oidc.SignInStart"
+OIDC_CALLBACK_CLASS = "ui.oidc.SignInCallback"
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are needed too: the client "
+        "registered for Response at the provider (redirect URI <SITE_URL>/oidc/callback/)."
+    )
+if OIDC_ONLY and not OIDC_ISSUER:
+    raise ImproperlyConfigured("OIDC_ONLY=1 turns passwords off, so OIDC_ISSUER must be set.")
+
 # --- Password guessing (SPEC §18): django-axes -----------------------------------------------
 
 # Every sign-in with a password (the login page, the admin, Basic auth on the API) is checked by
@@ -220,7 +243,8 @@ REST_FRAMEWORK = {
 # account or address is refused for LOGIN_LOCKOUT_MINUTES (the admin lists and clears the locks).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "ui.oidc.ResponseOIDCBackend",  # does nothing unless OIDC_ISSUER is set
+    "ui.login.PasswordBackend",  # Django's own, refusing every password when OIDC_ONLY is set
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))

@@ -10,5 +10,7 @@ urlpatterns = [
     path("slack/", include("slack.urls")),
     path("core/", include("core.api.urls")),
     path("admin/", admin.site.urls),
+    # Single sign-on (SPEC §18): /oidc/authenticate/ and /oidc/callback/ (ui/oidc.py).
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("ui.urls")),
 ]

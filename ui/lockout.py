@@ -9,6 +9,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from ui.login import ways_in
+
 API_PREFIX = "/core/"
 
 
@@ -31,7 +33,12 @@ def locked_out(
     else:
         username = (credentials or {}).get("username") or request.POST.get("username", "")
         form = AuthenticationForm(request, initial={"username": username})
-        context = {"form": form, "locked_out": lockout_message(), "next": request.GET.get("next")}
+        context = {
+            "form": form,
+            "locked_out": lockout_message(),
+            "next": request.GET.get("next"),
+            **ways_in(),
+        }
         response = render(request, "ui/login.html", context, status=429)
     response["Retry-After"] = retry_after
     return response

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from ui import insights, views
+from ui.login import LoginPage
 
 app_name = "ui"
 
@@ -38,13 +39,7 @@ urlpatterns = [
     path("insights.csv", insights.insights_csv, name="insights_csv"),
     path("insights/incidents/", insights.insights_incidents, name="insights_incidents"),
     path("action/<int:action_id>/done/", views.action_done, name="action_done"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="ui/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", LoginPage.as_view(), name="login"),
     # Browsers ask for /favicon.ico on pages that name none (JSON, the browsable API).
     path("favicon.ico", views.favicon, name="favicon"),
     # Django's LogoutView accepts POST only, so a link or an image cannot log anyone out.

@@ -46,6 +46,7 @@ from core.services.postmortem import (
     postmortem_status_set,
     untriaged_actions,
 )
+from core.services.sign_in import SignInRefused, person_signing_in
 
 __all__ = [
     "ACTION_UPDATABLE_FIELDS",
@@ -56,6 +57,7 @@ __all__ = [
     "MilestoneRefused",
     "PostmortemRefused",
     "RoleChange",
+    "SignInRefused",
     "StaleSection",
     "TransitionRefused",
     "UnknownRole",
@@ -71,6 +73,7 @@ __all__ = [
     "milestone_set",
     "milestone_times",
     "participation_record_message",
+    "person_signing_in",
     "postmortem_section_save",
     "postmortem_status_set",
     "role_assign",
