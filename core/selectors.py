@@ -21,6 +21,7 @@ from core.models import (
     Postmortem,
     PostmortemRevision,
     PostmortemSection,
+    PostmortemStatus,
     Role,
     RoleAssignment,
     TimelineEdit,
@@ -133,6 +134,12 @@ def postmortem_for_incident(*, incident: Incident) -> Postmortem | None:
         )
         .first()
     )
+
+
+def postmortem_status(*, incident: Incident) -> str:
+    """The postmortem's state; ``draft`` before anyone wrote in it (one query)."""
+    status = Postmortem.objects.filter(incident=incident).values_list("status", flat=True).first()
+    return status or PostmortemStatus.DRAFT
 
 
 def action_owner_choices(*, keep: Iterable[int] = ()) -> QuerySet[ExternalUser]:

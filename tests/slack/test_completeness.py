@@ -31,6 +31,7 @@ INCIDENT_COMMANDS = [
     "impact",
     "lead",
     "milestone",
+    "postmortem",
     "rename",
     "role",
     "roles",
