@@ -207,7 +207,7 @@ def test_a_hostile_owner_name_and_follow_up_text_are_inert(logged_in, fire):
     services.action_log(
         incident=fire, details="<img src=x onerror=alert(1)> <javascript:alert(1)|x>", owner=evil
     )
-    for path in ("/postmortem/", "/postmortem/print/"):
+    for path in ("/postmortem/", "/postmortem/print/", "/postmortem.md"):
         html = logged_in.get(f"/incident/{fire.pk}{path}").content.decode()
         assert "<script>alert(1)" not in html and "<img src=x" not in html
         assert 'href="javascript:' not in html
