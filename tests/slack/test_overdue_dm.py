@@ -210,7 +210,11 @@ def test_mark_done_leaves_a_wont_do_follow_up_as_it_is(client, clock, fire, fake
 
     action.refresh_from_db()
     assert action.status == ActionStatus.WONT_DO
-    assert ":white_check_mark: Won't do" in json.dumps(fake_slack.calls("chat.update")[-1].params)
+    [update] = fake_slack.calls("chat.update")
+    assert ":white_check_mark: Won't do" in json.dumps(update.params["blocks"])
+    assert (
+        update.params["text"] == ":white_check_mark: Nothing in this list is left open. Thank you!"
+    )
 
 
 @pytest.mark.parametrize("value", ["nonsense", "1:999999"])

@@ -111,7 +111,7 @@ def overdue_dm(
         f":alarm_clock: {_follow_ups(open_count)} you own "
         f"{'is' if open_count == 1 else 'are'} past due."
         if open_count
-        else ":white_check_mark: Every follow-up in this list is done. Thank you!"
+        else ":white_check_mark: Nothing in this list is left open. Thank you!"
     )
     listed = items[:MAX_LISTED]
     blocks: list[Block] = [
