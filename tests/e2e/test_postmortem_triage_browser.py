@@ -104,6 +104,11 @@ def test_add_a_note_and_triage_follow_ups(live_server, watched):  # noqa: F811
     # Nothing on the page is wider than the window.
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
 
+    # Every follow-up is triaged now, in the browser: the postmortem can be published.
+    page.get_by_test_id("move-in_review").click()
+    page.get_by_test_id("move-published").click()
+    expect(page.get_by_test_id("postmortem-status")).to_contain_text("published")
+
     empty = builders.incident("Nothing to follow up", reporter=alice, lead=alice)
     page.goto(f"{live_server.url}/incident/{empty.pk}/postmortem/")
     expect(page.locator("#follow-ups")).to_contain_text("No follow-ups.")
