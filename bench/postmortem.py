@@ -6,7 +6,9 @@ dropped at the end), seeds one incident with ``--entries`` timeline entries (pin
 with mentions and links, notes, some hidden), twenty follow-ups and every section written, then
 times ``--requests`` requests to ``/incident/<id>/postmortem.md`` and ``/postmortem/print/``
 through Django's test client signed in (the whole request: middleware, view, template). Prints
-p50, p95 and max per export against the 500 ms budget. It measures; it does not fail.
+p50, p95 and max per export against the 500 ms budget, and the median CPU time of this process,
+which waiting for a busy core inflates far less than the wall clock. It measures; it does not
+fail.
 """
 
 from __future__ import annotations
@@ -58,15 +60,21 @@ def seed(entries: int) -> int:
     return fire.pk
 
 
-def timed(client, path: str, requests: int) -> list[float]:
+def timed(client, path: str, requests: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds of each request.
+
+    On a machine busy with other work the wall clock mostly measures the wait for a core; this
+    process's CPU time (Python's side of the request, not PostgreSQL's) much less so.
+    """
     client.get(path)  # warm up
-    times = []
+    wall, cpu = [], []
     for _ in range(requests):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         response = client.get(path)
-        times.append((time.perf_counter() - began) * 1000)
+        wall.append((time.perf_counter() - began) * 1000)
+        cpu.append((time.process_time() - began_cpu) * 1000)
         assert response.status_code == 200, response.status_code
-    return times
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,12 +105,13 @@ def main(argv: list[str] | None = None) -> int:
             ("Markdown", f"/incident/{incident_id}/postmortem.md"),
             ("print HTML", f"/incident/{incident_id}/postmortem/print/"),
         ):
-            times = sorted(timed(client, path, args.requests))
-            p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+            wall, cpu = (sorted(times) for times in timed(client, path, args.requests))
+            p95 = wall[min(len(wall) - 1, int(len(wall) * 0.95))]
             verdict = "within" if p95 < BUDGET_MS else "OVER"
             print(
-                f"{label:>10}: p50 {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms  "
-                f"max {times[-1]:6.1f} ms  ({verdict} the {BUDGET_MS} ms budget)"
+                f"{label:>10}: p50 {statistics.median(wall):6.1f} ms  p95 {p95:6.1f} ms  "
+                f"max {wall[-1]:6.1f} ms  ({verdict} the {BUDGET_MS} ms budget); "
+                f"CPU p50 {statistics.median(cpu):6.1f} ms"
             )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -21,6 +21,7 @@ from core.models import (
     Postmortem,
     PostmortemRevision,
     PostmortemSection,
+    PostmortemStatus,
     Role,
     RoleAssignment,
     TimelineEdit,
@@ -135,6 +136,12 @@ def postmortem_for_incident(*, incident: Incident) -> Postmortem | None:
     )
 
 
+def postmortem_status(*, incident: Incident) -> str:
+    """The postmortem's state; ``draft`` before anyone wrote in it (one query)."""
+    status = Postmortem.objects.filter(incident=incident).values_list("status", flat=True).first()
+    return status or PostmortemStatus.DRAFT
+
+
 def action_owner_choices(*, keep: Iterable[int] = ()) -> QuerySet[ExternalUser]:
     """Slack users who can own a follow-up, by name: those not deactivated, and the ``keep``
     ids (today's owners, even deactivated, so a form does not drop them)."""
@@ -153,6 +160,30 @@ def overdue_counts(*, incident_ids: Iterable[int], now: dt.datetime) -> dict[int
         .annotate(count=Count("id"))
     )
     return {row["incident_id"]: row["count"] for row in rows}
+
+
+def overdue_follow_ups(*, now: dt.datetime, owner: ExternalUser | None = None) -> QuerySet[Action]:
+    """Open follow-ups past their due date whose owner is still in Slack (or only ``owner``'s),
+    by owner then due date, with owner and incident joined."""
+    actions = Action.objects.filter(
+        status=ActionStatus.OPEN, due_at__lt=now, owner__isnull=False, owner__deleted=False
+    )
+    if owner is not None:
+        actions = actions.filter(owner=owner)
+    return actions.select_related("owner", "incident").order_by("owner_id", "due_at", "id")
+
+
+def overdue_owners(*, now: dt.datetime) -> QuerySet[ExternalUser]:
+    """The Slack users who own at least one overdue follow-up (one query)."""
+    owners = overdue_follow_ups(now=now).values("owner_id")
+    return ExternalUser.objects.filter(pk__in=owners).only("id", "time_zone").order_by("id")
+
+
+def follow_ups_by_id(*, ids: Iterable[int]) -> list[Action]:
+    """These follow-ups, in the order of ``ids``, with incident joined; missing ones left out."""
+    ids = list(ids)
+    found = {a.pk: a for a in Action.objects.filter(pk__in=ids).select_related("incident")}
+    return [found[pk] for pk in ids if pk in found]
 
 
 def external_user_list() -> QuerySet[ExternalUser]:

@@ -40,6 +40,11 @@ def document_url(incident_id: int, site_url: str) -> str:
     return f"{site_url.rstrip('/')}/incident/{incident_id}/"
 
 
+def postmortem_url(incident_id: int, site_url: str) -> str:
+    """The incident's postmortem in the web UI, where the team writes what it learnt."""
+    return f"{document_url(incident_id, site_url)}postmortem/"
+
+
 def date_token(moment: dt.datetime) -> str:
     """A time every reader sees in their own zone (``<!date^…>``), with a UTC fallback."""
     epoch = int(moment.timestamp())

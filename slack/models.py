@@ -8,6 +8,7 @@ from __future__ import annotations
 from slack.delivery.models import FailedAttempt
 from slack.flows.comms_channel.models import CommsChannel
 from slack.flows.headline.models import HeadlinePost
+from slack.flows.postmortem.models import OverdueDigest
 from slack.flows.reminders.models import Notification
 from slack.incoming.models import ProcessedEvent
 from slack.workflows.models import (
@@ -25,6 +26,7 @@ __all__ = [
     "FailedAttempt",
     "HeadlinePost",
     "Notification",
+    "OverdueDigest",
     "ProcessedEvent",
     "StatuspageIncident",
     "Workflow",

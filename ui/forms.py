@@ -154,17 +154,23 @@ class ActionEditForm(forms.Form):
     """
 
     owner = forms.TypedChoiceField(label="Owner", required=False, coerce=int, empty_value=None)
+    # A date input takes and gives ISO dates whatever the site's locale.
     due = forms.DateField(
-        label="Due", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Due",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     priority = forms.TypedChoiceField(
         label="Priority",
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "—"), *((str(p.value), p.label) for p in ActionPriority)],
+        choices=[("", "—"), *((str(p.value), p.label.capitalize()) for p in ActionPriority)],
     )
-    status = forms.ChoiceField(label="Status", choices=ActionStatus.choices)
+    status = forms.ChoiceField(
+        label="Status", choices=[(s.value, s.label.capitalize()) for s in ActionStatus]
+    )
 
     def __init__(self, *args: Any, owners: dict[int, ExternalUser], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,15 +181,21 @@ class ActionEditForm(forms.Form):
         ]
 
     def changes(self, zone: dt.tzinfo) -> dict[str, Any]:
-        """Keyword arguments for ``core.services.action_update``."""
+        """Keyword arguments for ``core.services.action_update``.
+
+        A due date left as it was is not sent: re-saving it would move a due time set
+        elsewhere (the API takes any time of day) to the end of the day in this viewer's zone.
+        """
         due = self.cleaned_data["due"]
         owner = self.cleaned_data["owner"]
-        return {
+        changes = {
             "owner": self.owners[owner] if owner is not None else None,
-            "due_at": due_at_end_of(due, zone) if due else None,
             "priority": self.cleaned_data["priority"],
             "status": self.cleaned_data["status"],
         }
+        if due != self.initial.get("due"):
+            changes["due_at"] = due_at_end_of(due, zone) if due else None
+        return changes
 
 
 def due_at_end_of(day: dt.date, zone: dt.tzinfo) -> dt.datetime:

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core import selectors as core_selectors
 from core.models import (
+    ExternalUser,
     Incident,
     PostmortemSection,
     PostmortemSectionKey,
@@ -24,6 +25,7 @@ from core.models import (
 )
 from core.services import POSTMORTEM_MOVES
 from ui import presenters
+from ui.forms import ActionEditForm, TimelineNoteForm
 from ui.markup import SlackMarkup, md_text, md_url
 
 # What each section asks of its writers, shown while it is empty.
@@ -175,6 +177,72 @@ def _section_view(
         revision_count=len(revisions),
         prefilled=saved is None and bool(source),
     )
+
+
+# --- Triage and notes on the page --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriageRow:
+    """A follow-up as the page lists it, with the form that changes it."""
+
+    action: presenters.ActionRow
+    form: ActionEditForm
+
+    @property
+    def open(self) -> bool:
+        # Left open after a refused save, so its errors are seen next to what was typed.
+        return self.form.is_bound
+
+
+def action_form_prefix(action_id: int) -> str:
+    return f"action-{action_id}"
+
+
+def note_form(zone: dt.tzinfo, data: dict | None = None) -> TimelineNoteForm:
+    return TimelineNoteForm(data, prefix="note", zone=zone)
+
+
+def action_owners(view: PostmortemView) -> dict[int, ExternalUser]:
+    """Who can own the page's follow-ups, by id: one query for every form on the page."""
+    keep = {row.owner_id for row in view.doc.actions if row.owner_id is not None}
+    return {user.pk: user for user in core_selectors.action_owner_choices(keep=keep)}
+
+
+def action_form(
+    row: presenters.ActionRow,
+    owners: dict[int, ExternalUser],
+    zone: dt.tzinfo,
+    data: dict | None = None,
+) -> ActionEditForm:
+    """A follow-up's triage form: as sent (``data``), else filled with what it says now.
+
+    People deactivated in Slack are offered only for the follow-ups they already own.
+    """
+    due = row.due_at.astimezone(zone).date() if row.due_at else None
+    return ActionEditForm(
+        data,
+        prefix=action_form_prefix(row.id),
+        owners={pk: u for pk, u in owners.items() if not u.deleted or pk == row.owner_id},
+        initial={
+            "owner": row.owner_id,
+            "due": due,
+            "priority": row.priority_value,
+            "status": row.status,
+        },
+    )
+
+
+def triage_rows(
+    view: PostmortemView, zone: dt.tzinfo, bound: dict[int, ActionEditForm] | None = None
+) -> list[TriageRow]:
+    """Every follow-up with its form; ``bound`` keeps the forms someone just sent (refused)."""
+    bound = bound or {}
+    owners = action_owners(view) if view.doc.actions else {}
+    return [
+        TriageRow(action=row, form=bound.get(row.id) or action_form(row, owners, zone))
+        for row in view.doc.actions
+    ]
 
 
 # --- Markdown export --------------------------------------------------------------------------

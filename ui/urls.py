@@ -33,12 +33,18 @@ urlpatterns = [
         views.postmortem_print,
         name="postmortem_print",
     ),
+    path(
+        "incident/<int:incident_id>/postmortem/note/",
+        views.postmortem_note,
+        name="postmortem_note",
+    ),
     path("timeline/<int:entry_id>/hide/", views.timeline_hide, name="timeline_hide"),
     path("timeline/<int:entry_id>/edit/", views.timeline_edit, name="timeline_edit"),
     path("insights/", insights.insights_page, name="insights"),
     path("insights.csv", insights.insights_csv, name="insights_csv"),
     path("insights/incidents/", insights.insights_incidents, name="insights_incidents"),
     path("action/<int:action_id>/done/", views.action_done, name="action_done"),
+    path("action/<int:action_id>/edit/", views.action_edit, name="action_edit"),
     path("login/", LoginPage.as_view(), name="login"),
     # Browsers ask for /favicon.ico on pages that name none (JSON, the browsable API).
     path("favicon.ico", views.favicon, name="favicon"),

@@ -22,11 +22,13 @@ from core.models import Action, Incident, PostmortemSectionKey
 from ui import postmortem, presenters
 from ui.forms import (
     ActionDoneForm,
+    ActionEditForm,
     IncidentFilterForm,
     PostmortemStatusForm,
     SectionForm,
     TimelineEditForm,
     TimelineHideForm,
+    TimelineNoteForm,
 )
 from ui.timezones import viewer_timezone
 
@@ -128,10 +130,13 @@ def _render_postmortem(
     conflicts: dict[str, str] | None = None,
     error: str = "",
     untriaged: list | None = None,
+    note_form: TimelineNoteForm | None = None,
+    action_forms: dict[int, ActionEditForm] | None = None,
 ) -> HttpResponse:
-    """The page, with any section form the person just sent (kept, never lost) and why it
-    was refused."""
+    """The page, with any form the person just sent (kept, never lost) and why it was
+    refused."""
     forms = forms or {}
+    zone = viewer_timezone(request)
     editors = [
         {
             "section": section,
@@ -147,7 +152,15 @@ def _render_postmortem(
     response = _render(
         request,
         "ui/postmortem.html",
-        {"pm": view, "doc": view.doc, "editors": editors, "error": error, "untriaged": untriaged},
+        {
+            "pm": view,
+            "doc": view.doc,
+            "editors": editors,
+            "error": error,
+            "untriaged": untriaged,
+            "note_form": note_form or postmortem.note_form(zone),
+            "triage": postmortem.triage_rows(view, zone, action_forms),
+        },
     )
     response.status_code = status
     return response
@@ -254,6 +267,50 @@ def postmortem_print(request: HttpRequest, incident_id: int) -> HttpResponse:
             "papers": PAPER_SIZES,
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def postmortem_note(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Add a note to the timeline at a time read in the viewer's zone; a refused one is shown
+    again with its errors (400)."""
+    view = _postmortem_or_404(incident_id)
+    form = postmortem.note_form(viewer_timezone(request), request.POST)
+    if form.is_valid():
+        try:
+            entry = core_services.timeline_note_curate(
+                incident=view.doc.incident,
+                text=form.cleaned_data["text"],
+                time=form.cleaned_data["when"],
+                author=core_selectors.external_user_for_login(user=request.user),
+                editor=request.user,
+            )
+        except ValidationError as refused:
+            form.add_error(None, refused.messages)
+        else:
+            return redirect(_postmortem_url(incident_id, f"entry-{entry.pk}"))
+    return _render_postmortem(
+        request, _postmortem_or_404(incident_id, curation=True), status=400, note_form=form
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def action_edit(request: HttpRequest, action_id: int) -> HttpResponse:
+    """Triage a follow-up: owner, due date (read in the viewer's zone), priority, status."""
+    action = get_object_or_404(core_selectors.action_list(), pk=action_id)
+    view = _postmortem_or_404(action.incident_id, curation=True)
+    row = next(row for row in view.doc.actions if row.id == action.pk)
+    zone = viewer_timezone(request)
+    form = postmortem.action_form(row, postmortem.action_owners(view), zone, request.POST)
+    if form.is_valid():
+        try:
+            core_services.action_update(action=action, **form.changes(zone))
+        except ValidationError as refused:
+            form.add_error(None, refused.messages)
+        else:
+            return redirect(_postmortem_url(action.incident_id, f"action-{action.pk}"))
+    return _render_postmortem(request, view, status=400, action_forms={action.pk: form})
 
 
 @login_required

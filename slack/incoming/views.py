@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from procrastinate.exceptions import ConnectorException
 
+from slack.flows.postmortem.sweep import sweep_overdue
 from slack.flows.reminders import sweep as notifications
 from slack.incoming import dispatch
 from slack.incoming.parsing import (
@@ -130,9 +131,12 @@ def _answer(answer: dispatch.Answer) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def cron_minute(request: HttpRequest) -> HttpResponse:
-    """The reminder sweep, called every minute by the cron container (SPEC §8)."""
+    """The reminder sweep and the overdue DMs' (SPEC §8, §16), called every minute by the cron
+    container."""
     presented = request.headers.get("Authorization", "")
     if not hmac.compare_digest(presented.encode(), f"Bearer {settings.CRON_TOKEN}".encode()):
         logger.warning("refused a cron call without the right token")
         return HttpResponseForbidden("a valid Authorization: Bearer <CRON_TOKEN> is required")
-    return JsonResponse(notifications.sweep().as_dict())
+    summary = notifications.sweep().as_dict()
+    summary["overdue_dms"] = sweep_overdue()
+    return JsonResponse(summary)

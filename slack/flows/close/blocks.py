@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from slack.block_kit import date_token, document_url, escape, mention
+from slack.block_kit import date_token, document_url, escape, mention, postmortem_url
 
 if TYPE_CHECKING:
     from core.models import Incident
@@ -24,11 +24,13 @@ def closing_notice(*, incident: Incident, closed_by: str | None, site_url: str) 
 
 
 def complete_report_dm(*, incident: Incident, site_url: str) -> str:
-    """The DM to the lead (or the reporter) once the incident is resolved."""
-    url = document_url(incident.pk, site_url)
+    """The DM to the lead (or the reporter) once the incident is resolved: the postmortem is
+    where the report is completed, prefilled from the incident document."""
+    url = postmortem_url(incident.pk, site_url)
     return (
         f":wave: Incident {incident.pk}, *{escape(incident.title)}*, is resolved. Don't forget "
-        f"to complete the report while it's fresh: <{url}|Incident {incident.pk}>."
+        f"to complete the report while it's fresh: <{url}|the postmortem of incident "
+        f"{incident.pk}>, prefilled from what happened."
     )
 
 
