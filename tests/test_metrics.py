@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from core import services
 from core.lifecycle.statuses import IncidentStatus
 from core.models import Incident, Severity
+from response.metrics import exporter
 from response.metrics.collectors import OpenIncidentsCollector
 from slack import registry
 from slack.flows.reminders import sweep as reminder_sweep
@@ -359,12 +360,22 @@ def test_gunicorn_workers_add_up_into_one_scrape(tmp_path):
 
 
 def test_the_job_worker_and_the_web_add_up_into_one_scrape(tmp_path, jobs):
-    """A job worker process and gunicorn's workers share one directory: the web's scrape shows
-    the worker's jobs beside its own requests."""
+    """A job worker process shares its directory with gunicorn's workers (one host) and with the
+    exporter beside it (a pod of its own): both scrapes show the worker's job."""
     shared = tmp_path / "metrics"
-    env = server_env(tmp_path, database_url(), PROMETHEUS_MULTIPROC_DIR=str(shared))
+    exporter_port = free_port()
+    env = server_env(
+        tmp_path,
+        database_url(),
+        PROMETHEUS_MULTIPROC_DIR=str(shared),
+        METRICS_PORT=str(exporter_port),
+    )
     log = tmp_path / "worker.log"
     worker = start_worker(log, **env)
+    exporter_process = subprocess.Popen(
+        [sys.executable, "-m", "response.metrics.exporter"], cwd=ROOT, env=env, text=True
+    )
+    exporter_url = f"http://127.0.0.1:{exporter_port}"
     try:
         with transaction.atomic():
             # No incident has this channel: the job looks and ends, succeeded.
@@ -376,19 +387,47 @@ def test_the_job_worker_and_the_web_add_up_into_one_scrape(tmp_path, jobs):
             ),
             worker,
         )
+        _wait_until_listening(exporter_process, exporter_port)
+        worker_side = scrape_over_http(exporter_url)
+        assert get(f"{exporter_url}/metrics")[0] == 401
+        assert get(f"{exporter_url}/metrics", Authorization="Bearer nope")[0] == 403
         with gunicorn(env) as base:
             for _ in range(3):
                 assert get(f"{base}/slack/manifest")[0] == 200
-            samples = scrape_over_http(base)
+            web_side = scrape_over_http(base)
     finally:
+        exporter_process.terminate()
+        exporter_process.wait(timeout=20)
         stop_worker(worker, log)
 
-    assert value(samples, "response_jobs_total", task=TASK, state="succeeded") == 1
-    assert value(samples, "response_job_duration_seconds_count", task=TASK) == 1
-    assert value(samples, REQUESTS, **MANIFEST) == 3
-    assert value(samples, "response_job_queue_backlog", queue="slack", task=TASK) == 0
+    for samples in (worker_side, web_side):
+        assert value(samples, "response_jobs_total", task=TASK, state="succeeded") == 1
+        assert value(samples, "response_job_duration_seconds_count", task=TASK) == 1
+    assert value(web_side, REQUESTS, **MANIFEST) == 3
+    assert value(web_side, "response_job_queue_backlog", queue="slack", task=TASK) == 0
+    # The exporter reads no database: the web reports the shared state, once.
+    assert not [name for name, _ in worker_side if name == "response_job_queue_backlog"]
     # Shared, the directory is not gunicorn's to remove.
     assert list(shared.glob("*.db"))
+
+
+def test_the_exporter_follows_the_rule_of_metrics():
+    def status_of(app, **environ: str) -> str:
+        answered: list[str] = []
+        app(
+            {"PATH_INFO": "/metrics", "REQUEST_METHOD": "GET", **environ},
+            lambda s, h: answered.append(s),
+        )
+        return answered[0]
+
+    assert status_of(exporter.make_app("")).startswith("404")
+    assert status_of(exporter.make_app(TOKEN)).startswith("401")
+    assert status_of(exporter.make_app(TOKEN), HTTP_AUTHORIZATION=f"Bearer {TOKEN}x").startswith(
+        "403"
+    )
+    assert status_of(exporter.make_app(TOKEN), HTTP_AUTHORIZATION=f"Bearer {TOKEN}").startswith(
+        "200"
+    )
 
 
 def _wait_until_listening(server: subprocess.Popen, port: int) -> None:
