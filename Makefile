@@ -44,7 +44,7 @@ worker: $(STAMP) ## Run only the job worker
 	$(BIN)/python manage.py procrastinate worker
 
 bench: $(STAMP) ## Measure acknowledgement latency and Slack calls
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-insights: $(STAMP) ## Time /insights/ and /insights.csv over 100,000 incidents
 	$(BIN)/python -m bench.insights $(BENCH_INSIGHTS_ARGS)

@@ -362,6 +362,23 @@ class Stack:
             self.slack.stop()
 
 
+def scrape_metrics(stack: Stack) -> dict[str, Any]:
+    """One scrape after the load: proof that the figures were being kept, and what it costs."""
+    connection = http.client.HTTPConnection(HOST, stack.port, timeout=REQUEST_TIMEOUT)
+    started = time.monotonic()
+    connection.request(
+        "GET", "/metrics", headers={"Authorization": f"Bearer {stack.env['METRICS_TOKEN']}"}
+    )
+    answer = connection.getresponse()
+    body = answer.read().decode()
+    elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+    connection.close()
+    if answer.status != 200:
+        raise RuntimeError(f"/metrics answered {answer.status}: {body[:500]}")
+    samples = [line for line in body.splitlines() if line and not line.startswith("#")]
+    return {"ms": elapsed_ms, "samples": len(samples), "bytes": len(body)}
+
+
 def production_env(database_url: str, port: int, slack_api_url: str, secret: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SLACK_"))}
     env.update(
@@ -688,6 +705,16 @@ def saturation_line(ramp: dict[str, Any]) -> str:
     )
 
 
+def metrics_lines(scraped: dict[str, Any] | None) -> list[str]:
+    if scraped is None:
+        return []
+    return [
+        f"One /metrics scrape after the load: {scraped['samples']} samples, "
+        f"{scraped['bytes']} bytes, {scraped['ms']} ms",
+        "",
+    ]
+
+
 def print_report(report: dict[str, Any]) -> None:
     m = report["machine"]
     c = report["config"]
@@ -697,7 +724,8 @@ def print_report(report: dict[str, Any]) -> None:
         f"machine: {m['cpu_count']} CPUs, {m['cpu_model']}, Python {m['python']}; "
         f"load average before {m['load_average']}, after {report['load_average_after']}",
         f"gunicorn: {c['gunicorn_workers']} sync workers; stand-in Slack latency "
-        f"{c['slack_latency_ms']:.0f} ms per Web API call",
+        f"{c['slack_latency_ms']:.0f} ms per Web API call; metrics "
+        + ("on" if c["metrics"] else "off (no METRICS_TOKEN)"),
         "",
         f"Mix at {c['rate']:g} req/s for {c['duration']:g} s (acknowledgement latency):",
         *latency_table(report["mix"]["latency"]),
@@ -721,6 +749,7 @@ def print_report(report: dict[str, Any]) -> None:
         f"  view_submission -> headline alone: "
         f"{report['lifecycle']['submission_to_headline_ms']} ms",
         "",
+        *metrics_lines(report["metrics_scrape"]),
         f"JSON: {report['path']}",
     ]
     print("\n".join(out), flush=True)
@@ -742,6 +771,11 @@ def main(argv: list[str] | None = None) -> int:
         "--drain", type=float, default=45, help="max seconds to wait for the worker after the mix"
     )
     parser.add_argument("--threads", type=int, default=64, help="load driver threads (64)")
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="turn /metrics on (METRICS_TOKEN; web and worker share one multi-process directory)",
+    )
     args = parser.parse_args(argv)
 
     def interrupted(signum: int, frame: Any) -> None:
@@ -762,6 +796,9 @@ def main(argv: list[str] | None = None) -> int:
         slack = SlowSlack(args.slack_latency / 1000).start()
         port = free_port()
         env = production_env(database_url, port, slack.base_url, secret)
+        if args.metrics:
+            env["METRICS_TOKEN"] = secrets.token_urlsafe(32)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(workdir / "metrics")
         stack = Stack(workdir, env, port, slack)
         python = sys.executable
         subprocess.run(
@@ -775,6 +812,8 @@ def main(argv: list[str] | None = None) -> int:
             "web",
             [
                 *gunicorn,
+                # As startup.sh runs it: gunicorn's own settings, the metrics directory among them.
+                "--config=python:response.gunicorn_conf",
                 f"--bind={HOST}:{port}",
                 f"--workers={args.workers}",
                 "--access-logfile=-",
@@ -840,6 +879,8 @@ def run_all(args: argparse.Namespace, stack: Stack, db: Database, secret: str) -
     ramped = ramp(driver, traffic, steps, args.ramp_step)
     stack.check_alive()
 
+    scraped = scrape_metrics(stack) if args.metrics else None
+
     report: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {**machine(), "load_average": load_before},
@@ -853,6 +894,7 @@ def run_all(args: argparse.Namespace, stack: Stack, db: Database, secret: str) -
             "mix_per_40_requests": MIX,
             "ramp_rps": steps,
             "drain_wait_s": args.drain,
+            "metrics": args.metrics,
         },
         "mix": {
             "latency": summarise(mix_results),
@@ -864,6 +906,7 @@ def run_all(args: argparse.Namespace, stack: Stack, db: Database, secret: str) -
         },
         "ramp": ramped,
         "lifecycle": life,
+        "metrics_scrape": scraped,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"

@@ -7,6 +7,33 @@ with LOG_FORMAT=json they print JSON objects too, so that a pod's output is one 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+
+# /metrics adds up every worker's figures through files in one directory (response/metrics). The
+# variable must be set before a worker imports prometheus-client. Given, the directory is shared
+# with others (the job worker beside this server) and outlives this server; not given, this
+# server makes one of its own under /tmp (writable in the image and the pods) and removes it when
+# it stops, so that restarts and test runs leave nothing behind.
+_OWN_METRICS_DIR = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _OWN_METRICS_DIR = tempfile.mkdtemp(prefix="response-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _OWN_METRICS_DIR
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker that exits leaves its counts behind (they still add up), but not its live gauges."""
+    # Imported here, not at the top: the master must not load prometheus-client before the
+    # directory above is set, or it and every worker it forks would count in memory only.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def on_exit(server: object) -> None:
+    if _OWN_METRICS_DIR is not None:
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)
+
 
 # The access line names the request id the middleware answered with, to join it to the app's lines.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'

@@ -11,11 +11,14 @@ Values missing from the environment and ``.env`` get local ones (``response/loca
 ``SLACK_TOKEN`` is set.
 Then the Slack sandbox (``python -m sandbox``) runs beside them, with the same signing secret,
 delivering to this web server and keeping its workspace in the data directory.
+The web server and the worker share ``<data dir>/metrics`` (emptied at each start): ``/metrics``
+adds up both, when ``METRICS_TOKEN`` is set.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +37,7 @@ def main() -> int:
     port = local.port()
     # The same values manage.py fills in on its own (response/local.py), so the two agree.
     local.apply_local_defaults(data_dir, port)
+    _share_metrics_directory(data_dir)
 
     if not os.environ.get("DATABASE_URL"):
         from response.embedded_db import embedded_database_url
@@ -59,6 +63,17 @@ def main() -> int:
         processes["sandbox"] = _quote([sys.executable, "-m", "sandbox"])
     _print_banner(sandbox=sandbox)
     return _supervise(processes)
+
+
+def _share_metrics_directory(data_dir: Path) -> None:
+    """The web server and the worker write their figures to one directory, so that /metrics adds
+    them up; emptied at each start, as figures from processes of an earlier run are stale."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return  # chosen by the developer, and theirs to manage
+    directory = data_dir / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def _uses_sandbox() -> bool:

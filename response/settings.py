@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every line logged while a request is handled carries its id.
     "response.request_id.RequestIdMiddleware",
+    # Next, so that a request's time includes every other middleware (SPEC §19, /metrics).
+    "response.metrics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ui.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -150,6 +153,17 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Metrics (SPEC §19, response/metrics) ------------------------------------------------------
+
+# The bearer token Prometheus presents at /metrics; unset, /metrics answers 404 (metrics are off).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Processes that share this directory add their figures up in one scrape (prometheus-client's
+# multi-process mode, read by prometheus-client itself): gunicorn makes one for its workers
+# (response/gunicorn_conf.py), ``make run`` one for its web server and worker (response/runner.py).
+# Unset, each process counts in memory (``runserver`` alone, the test suite).
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
 # --- Internationalisation: aware datetimes, stored in UTC ----------------------------------------
 
 USE_TZ = True
@@ -192,7 +206,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS: list[str] = []
 # Probed and ticked over plain HTTP inside the network (load balancer, cron container), so these
 # must not be redirected to HTTPS.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^slack/cron_minute$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^slack/cron_minute$", r"^metrics$"]
 
 # --- Web UI and REST API (SPEC §10) -----------------------------------------------------------
 

@@ -4,9 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core.views import healthz
+from response.metrics.views import metrics_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("slack/", include("slack.urls")),
     path("core/", include("core.api.urls")),
     path("admin/", admin.site.urls),

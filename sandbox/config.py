@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
 
 def _env(name: str, default: str) -> str:
     # An empty variable means "not set", as it does for Response's own settings.
@@ -27,6 +29,9 @@ class Config:
     trigger_ttl: float = 3.0
     response_url_ttl: float = 30 * 60
     response_url_uses: int = 5
+    # Slack's own rate limits (sandbox/rate_limits.py): off, so that trying Response is never
+    # slowed; the storm benchmark turns them on.
+    rate_limits: bool = False
 
     @property
     def public_url(self) -> str:
@@ -49,4 +54,5 @@ class Config:
             state_file=_env("SANDBOX_STATE_FILE", ""),
             channel_name=_env("INCIDENT_CHANNEL_NAME", "incidents").lstrip("#"),
             bot_name=_env("INCIDENT_BOT_NAME", "incident"),
+            rate_limits=_env("SANDBOX_RATE_LIMITS", "0").strip().lower() in TRUE_WORDS,
         )

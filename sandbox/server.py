@@ -30,6 +30,7 @@ from sandbox.delivery import Delivery
 from sandbox.errors import SlackError
 from sandbox.faults import Faults
 from sandbox.people import People
+from sandbox.rate_limits import RateLimits
 from sandbox.seed import JsonDict
 from sandbox.state import Workspace
 
@@ -66,6 +67,7 @@ class Sandbox:
         self.delivery.on_record = self._delivery_recorded
         self.people = People(config, self.workspace, self.delivery)
         self.faults = Faults()
+        self.rate_limits = RateLimits(enabled=config.rate_limits)
         self.calls: deque[JsonDict] = deque(maxlen=CALL_LOG_SIZE)
         self._calls_lock = threading.Lock()
         self.httpd: ThreadingHTTPServer | None = None
@@ -116,6 +118,7 @@ class Sandbox:
     def reset(self) -> None:
         self.workspace.reset()
         self.faults.clear()
+        self.rate_limits.reset()
         self.delivery.clear()
         with self._calls_lock:
             self.calls.clear()
@@ -181,6 +184,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if token != sandbox.config.token:
             self._answer_call(method, params, {"ok": False, "error": "invalid_auth"})
+            return
+        retry_after = sandbox.rate_limits.retry_after(method, params)
+        if retry_after is not None:
+            body = {"ok": False, "error": "ratelimited"}
+            self._answer_call(method, params, body, 429, {"Retry-After": str(retry_after)})
             return
         fault = sandbox.faults.take(method)
         if fault:
@@ -290,6 +298,8 @@ class _Handler(BaseHTTPRequestHandler):
             return {"pending": sandbox.delivery.pending()}
         if path == "/sandbox/faults":
             return sandbox.faults.listed()
+        if path == "/sandbox/rate_limits":
+            return {"enabled": sandbox.rate_limits.enabled}
         return None
 
     def _json_body(self) -> JsonDict:
@@ -377,6 +387,13 @@ def _text(body: JsonDict, name: str) -> str:
     return str(body.get(name) or "")
 
 
+def _switch_rate_limits(sandbox: Sandbox, body: JsonDict) -> JsonDict:
+    """``{"enabled": true}`` enforces Slack's rate limits from now on, with full buckets."""
+    sandbox.rate_limits.reset()
+    sandbox.rate_limits.enabled = bool(body.get("enabled"))
+    return {"enabled": sandbox.rate_limits.enabled}
+
+
 def _reset(sandbox: Sandbox, body: JsonDict) -> JsonDict:
     sandbox.reset()
     return {"ok": True}
@@ -407,4 +424,5 @@ ACTS: dict[str, Callable[[Sandbox, JsonDict], Any]] = {
     ),
     "/sandbox/faults": lambda s, b: s.faults.add(b),
     "/sandbox/reset": _reset,
+    "/sandbox/rate_limits": _switch_rate_limits,
 }

@@ -26,6 +26,11 @@ for _name, _value in TEST_ENVIRONMENT.items():
     # RESPONSE_PLUGINS may be given by a test that starts a process with plugins.
     os.environ[_name] = os.environ.get(_name, _value) if _name == "RESPONSE_PLUGINS" else _value
 
+# The suite counts in memory: a multi-process directory from the developer's shell would collect
+# a file per test process and mix their figures into the tests' scrapes. Tests that start servers
+# give them a directory of their own.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
 from response.settings import *  # noqa: E402, F403
 
 # Templates may use {% static %} without a collectstatic run.

@@ -228,3 +228,24 @@ def test_socket_mode_is_off_unless_its_component_is_included():
 def config_value(objects: list[dict[str, Any]], key: str) -> str:
     (config,) = [o for o in objects if o["metadata"]["name"].startswith("response-config")]
     return config["data"][key]
+
+
+def test_the_worker_pod_serves_its_figures_from_a_directory_its_worker_writes(objects):
+    """The worker serves no HTTP: the exporter beside it reads the worker's multi-process files."""
+    pod = named(objects, "Deployment", "response-worker")["spec"]["template"]["spec"]
+    worker, exporter = (
+        next(c for c in pod["containers"] if c.get("args") == args)
+        for args in (["worker"], ["python", "-m", "response.metrics.exporter"])
+    )
+
+    def metrics_volume(container: dict[str, Any]) -> str:
+        directory = next(
+            e["value"] for e in container["env"] if e["name"] == "PROMETHEUS_MULTIPROC_DIR"
+        )
+        return next(m["name"] for m in container["volumeMounts"] if m["mountPath"] == directory)
+
+    assert metrics_volume(worker) == metrics_volume(exporter)
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert "emptyDir" in volumes[metrics_volume(worker)]
+    port = next(e["value"] for e in exporter["env"] if e["name"] == "METRICS_PORT")
+    assert {"name": "metrics", "containerPort": int(port)} in exporter["ports"]

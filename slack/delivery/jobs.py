@@ -10,6 +10,7 @@ import contextvars
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import close_old_connections, connection
@@ -17,6 +18,7 @@ from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryValue, get_retry_strategy
 
+from response import metrics
 from response.log_context import log_context
 from slack.delivery.failed_attempts import record_failure
 from slack.web_api.errors import RateLimited
@@ -94,8 +96,13 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryValue = RETRY, **options: 
             token = _running.set(running)
             _release_stale_connections()
             try:
-                with log_context(
-                    job_id=running and running.id, incident_id=kwargs.get("incident_id")
+                with (
+                    log_context(
+                        job_id=running and running.id, incident_id=kwargs.get("incident_id")
+                    ),
+                    metrics.observe_job(
+                        name, will_retry=functools.partial(_will_retry, running, strategy)
+                    ),
                 ):
                     return func(*args, **kwargs)
             except Exception as error:
@@ -121,6 +128,16 @@ def _record_failure(
         error=error,
         retry=strategy,
     )
+
+
+def _will_retry(
+    running: RunningJob | None, strategy: BaseRetryStrategy | None, error: Exception
+) -> bool:
+    """Whether the worker runs this job again after ``error`` (as the failure record says)."""
+    if running is None or strategy is None:
+        return False  # called directly: nobody runs it again
+    job: Any = SimpleNamespace(attempts=running.attempts)
+    return strategy.get_retry_decision(exception=error, job=job) is not None
 
 
 def _running_from(context: JobContext | None) -> RunningJob | None:

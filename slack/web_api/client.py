@@ -33,6 +33,7 @@ from slack_sdk.http_retry import (
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
+from response import metrics
 from slack.web_api.errors import (
     AlreadyReacted,
     SlackConnectionError,
@@ -413,6 +414,8 @@ class WebSlackClient:
 
     @staticmethod
     def _log(method: str, started: float, error: SlackError | None) -> None:
+        # Every call ends here, answered or not: the one place it is counted too.
+        metrics.count_slack_call(method=method, result=_result_of(error))
         duration_ms = round((time.monotonic() - started) * 1000)
         fields = {
             "slack_method": method,
@@ -432,6 +435,13 @@ class WebSlackClient:
                 duration_ms,
                 extra=fields,
             )
+
+
+def _result_of(error: SlackError | None) -> str:
+    """``ok``, Slack's error code, or ``exception`` when Slack never answered."""
+    if error is None:
+        return "ok"
+    return "exception" if isinstance(error, SlackConnectionError) else error.code
 
 
 # Invite refusals that concern one person, not the channel or the call.

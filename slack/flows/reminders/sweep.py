@@ -32,6 +32,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from core.selectors import HELD_ROLES
+from response import metrics
 from slack import registry
 from slack.delivery import outbox
 from slack.flows.reminders.models import Notification
@@ -52,6 +53,7 @@ class SweepSummary:
         return asdict(self)
 
 
+@metrics.observe_sweep()
 def sweep(*, now: dt.datetime | None = None) -> SweepSummary:
     """Post every due reminder exactly once; safe to run from any number of replicas at once."""
     now = now or timezone.now()
