@@ -9,6 +9,7 @@ from slack.delivery.models import FailedAttempt
 from slack.flows.comms_channel.models import CommsChannel
 from slack.flows.headline.models import HeadlinePost
 from slack.flows.reminders.models import Notification
+from slack.flows.updates.models import UpdateReminder
 from slack.incoming.models import ProcessedEvent
 from slack.workflows.models import (
     EncryptionCanary,
@@ -27,6 +28,7 @@ __all__ = [
     "Notification",
     "ProcessedEvent",
     "StatuspageIncident",
+    "UpdateReminder",
     "Workflow",
     "WorkflowParameter",
 ]

@@ -1,7 +1,8 @@
 """Every write to the incident domain goes through these functions (SPEC §5, §14).
 
 ``incidents`` holds declaring, editing, the timeline and follow-ups; ``lifecycle`` holds status
-moves, roles and milestones. Callers import ``core.services`` and use the names below.
+moves, roles and milestones; ``updates`` holds updates and followers (SPEC §15). Callers import
+``core.services`` and use the names below.
 """
 
 from core.services.incidents import (
@@ -46,6 +47,13 @@ from core.services.postmortem import (
     postmortem_status_set,
     untriaged_actions,
 )
+from core.services.updates import (
+    UpdateRefused,
+    incident_follow,
+    incident_unfollow,
+    update_refusal_for_status,
+    update_share,
+)
 
 __all__ = [
     "ACTION_UPDATABLE_FIELDS",
@@ -59,6 +67,7 @@ __all__ = [
     "StaleSection",
     "TransitionRefused",
     "UnknownRole",
+    "UpdateRefused",
     "action_create",
     "action_log",
     "action_update",
@@ -66,7 +75,9 @@ __all__ = [
     "external_user_upsert",
     "incident_close",
     "incident_declare",
+    "incident_follow",
     "incident_status_set",
+    "incident_unfollow",
     "incident_update",
     "milestone_set",
     "milestone_times",
@@ -84,4 +95,6 @@ __all__ = [
     "timeline_source_remove",
     "timeline_source_upsert",
     "untriaged_actions",
+    "update_refusal_for_status",
+    "update_share",
 ]

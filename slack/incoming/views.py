@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from procrastinate.exceptions import ConnectorException
 
 from slack.flows.reminders import sweep as notifications
+from slack.flows.updates import sweep as update_reminders
 from slack.incoming import dispatch
 from slack.incoming.parsing import (
     MalformedRequest,
@@ -130,9 +131,12 @@ def _answer(answer: dispatch.Answer) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def cron_minute(request: HttpRequest) -> HttpResponse:
-    """The reminder sweep, called every minute by the cron container (SPEC §8)."""
+    """The reminder sweeps, called every minute by the cron container (SPEC §8, §15): the
+    registered reminders, then the update cadence's (reported under ``updates``)."""
     presented = request.headers.get("Authorization", "")
     if not hmac.compare_digest(presented.encode(), f"Bearer {settings.CRON_TOKEN}".encode()):
         logger.warning("refused a cron call without the right token")
         return HttpResponseForbidden("a valid Authorization: Bearer <CRON_TOKEN> is required")
-    return JsonResponse(notifications.sweep().as_dict())
+    summary: dict[str, object] = {**notifications.sweep().as_dict()}
+    summary["updates"] = update_reminders.sweep().as_dict()
+    return JsonResponse(summary)

@@ -178,7 +178,14 @@ def test_cron_accepts_get_and_reports_a_summary(client, clock, jobs):
     response = client.get("/slack/cron_minute", **CRON)
 
     assert response.status_code == 200
-    assert response.json() == {"due": 1, "claimed": 1, "deferred": 1, "skipped": 0, "failed": 0}
+    assert response.json() == {
+        "due": 1,
+        "claimed": 1,
+        "deferred": 1,
+        "skipped": 0,
+        "failed": 0,
+        "updates": {"claimed": 0, "deferred": 0},  # the update cadence's sweep (SPEC §15)
+    }
 
 
 def test_two_simultaneous_sweeps_post_each_reminder_once(clock, jobs, fake_slack):
