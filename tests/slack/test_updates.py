@@ -127,6 +127,34 @@ def test_an_update_to_a_resolved_incident_is_refused_with_the_reason(client, inc
     assert not Update.objects.exists()
 
 
+def test_asking_to_update_a_resolved_incident_says_why_not(client, incident, fake_slack, jobs):
+    services.incident_close(incident=incident)
+    jobs()
+
+    say(client, "update")
+    click(client, ids.SHARE_UPDATE, incident, channel=COMMS)
+    jobs()
+
+    assert any(
+        "is resolved, so there is nothing left" in text for text in channel_posts(fake_slack)
+    )
+    [told] = ephemerals_to(fake_slack, "U0ALICE")
+    assert "is resolved, so there is nothing left" in told
+    assert fake_slack.calls("views.open") == []
+
+
+def test_the_author_is_not_sent_their_own_update(client, incident, fake_slack, jobs):
+    say(client, "follow", user="U0CAROL")  # the fixture's submission is Carol's
+    say(client, "follow", user="U0FRED")
+    jobs()
+
+    submit(client, incident)
+    jobs()
+
+    assert posts_to(fake_slack, dm_channel("U0CAROL")) == []
+    assert len(posts_to(fake_slack, dm_channel("U0FRED"))) == 1
+
+
 def test_at_incident_update_answers_with_the_share_update_button(
     client, incident, fake_slack, jobs
 ):
