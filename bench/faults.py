@@ -128,6 +128,9 @@ class Report:
     scenario_errors: list[str]
     seconds: float
     machine: JsonDict
+    # SPEC §15: the incidents followed from their headline and updated from the form.
+    follows: int = 0
+    updates_shared: int = 0
 
     @property
     def clean(self) -> bool:
@@ -809,6 +812,8 @@ def drill(options: Options, workdir: Path) -> Report:
             scenario_errors=[r.error for r in runs if r.error],
             seconds=round(time.monotonic() - started, 1),
             machine={"cpus": os.cpu_count(), "platform": platform.platform()},
+            follows=sum(r.follower is not None for r in runs),
+            updates_shared=sum(r.update_text is not None for r in runs),
         )
     finally:
         stack.stop()
@@ -848,6 +853,7 @@ def print_report(report: Report) -> None:
         f"  events held back {report.events_held_back}, redelivered by Slack "
         f"{report.slack_redeliveries}",
         f"  job retries {report.job_retries}, people trying again {report.user_retries}",
+        f"  incidents followed {report.follows}, updates shared {report.updates_shared}",
         f"  worker killed {report.worker_kills}, restarted {report.worker_restarts}, "
         f"database connections terminated "
         f"{report.connections_terminated}",
