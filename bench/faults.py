@@ -15,12 +15,15 @@ and M job workers, all on one PostgreSQL: what several replicas do to the promis
 workers is the one killed).
 
 Each incident is run as people would: ``/incident``, the form, Create comms channel, five
-``@incident`` commands, a pinned message, ``@incident close``; a person whose modal did not open
-or whose click failed tries again. Reminders are made due by moving the channel's creation back
+``@incident`` commands, a pinned message, someone else following it from the headline, an
+update shared from its modal, ``@incident close``; a person whose modal did not open or whose
+click failed tries again. Reminders are made due by moving the channel's creation back
 an hour, and the cron endpoint is called every two seconds.
 
 Then, counted in the sandbox: one headline per declared incident, one comms channel each, one
-reply per command, one post per reminder the ledger says was sent, one closing notice and one DM.
+reply per command, one post per reminder the ledger says was sent, one closing notice and one DM;
+the update once in the comms channel, once under the headline and once in the follower's DM, and
+one resolution DM to the follower.
 The report is printed and written to ``bench/results/faults-<UTC timestamp>.json``; the exit
 status is 1 when anything was duplicated or lost, or a request from Slack was answered late or
 with a 5xx.
@@ -75,6 +78,8 @@ LEAD = "U0BOB"
 # One reporter per incident run at once: a person has one modal open at a time.
 REPORTERS = ("U0ALICE", "U0CAROL", "U0DAVE")
 CREATE_COMMS_CHANNEL = "create-comms-channel-button"
+FOLLOW = "follow-incident-button"
+SHARE_UPDATE = "share-update-button"
 ACK_LIMIT_SECONDS = 3.0
 # How long one step may take under faults: a job's retries back off 2, 4, 8 … seconds.
 STEP_SECONDS = 90
@@ -108,6 +113,9 @@ class IncidentRun:
     channel_requested: bool = False
     commands: list[tuple[str, str]] = field(default_factory=list)  # (command, expected reply)
     pinned_ts: str | None = None
+    headline_ts: str | None = None
+    follower: str | None = None  # followed from the headline (SPEC §15)
+    update_text: str | None = None  # what the shared update said changed
     closed: bool = False
     user_retries: int = 0
     error: str | None = None
@@ -133,6 +141,9 @@ class Report:
     scenario_errors: list[str]
     seconds: float
     machine: JsonDict
+    # SPEC §15: the incidents followed from their headline and updated from the form.
+    follows: int = 0
+    updates_shared: int = 0
 
     @property
     def clean(self) -> bool:
@@ -268,6 +279,8 @@ class Scenario:
             self._make_reminders_due(run)
             self._commands(run, channel)
             self._pin(run, channel)
+            self._follow(run, headline)
+            self._share_update(run, channel)
             self._close(run, channel)
         except (AssertionError, RuntimeError, OSError) as error:
             run.error = f"incident {run.number}: {error}"
@@ -362,6 +375,57 @@ class Scenario:
         self.slack.pin(run.reporter, channel, ts)
         run.pinned_ts = ts
 
+    def _follow(self, run: IncidentRun, headline: JsonDict) -> None:
+        """Someone outside the response follows from the headline (a repeat is a no-op)."""
+        run.headline_ts = headline["ts"]
+        follower = REPORTERS[(REPORTERS.index(run.reporter) + 1) % len(REPORTERS)]
+        for attempt in range(USER_ATTEMPTS):
+            run.user_retries += int(attempt > 0)
+            answer = self.slack.click(
+                follower, FOLLOW, channel="#incidents", message_ts=headline["ts"]
+            )
+            if answer.get("status") == 200:
+                break
+        else:
+            raise AssertionError("Follow never went through")
+        # The click is handled by a job: the update shared next must find the follower.
+        wait_for(
+            lambda: self.db.value(
+                "SELECT 1 FROM core_follower AS f JOIN core_externaluser AS u ON u.id = f.user_id"
+                " WHERE f.incident_id = %s AND u.external_id = %s",
+                (run.incident_id, follower),
+            ),
+            "the follow recorded",
+            STEP_SECONDS,
+        )
+        run.follower = follower
+
+    def _share_update(self, run: IncidentRun, channel: str) -> None:
+        """``@incident update``, its Share update button, the modal submitted."""
+        self.slack.message(run.reporter, channel, "@incident update")
+        prompt = self.slack.wait_for(
+            lambda: _bot_messages_saying(
+                self.slack, channel, f"Share an update on incident {run.incident_id}"
+            ),
+            timeout=STEP_SECONDS,
+            message="the Share update button",
+        )[0]
+        text = f"Drill {run.number}: restarted the stuck consumer"
+        for attempt in range(USER_ATTEMPTS):
+            run.user_retries += int(attempt > 0)
+            self.slack.click(run.reporter, SHARE_UPDATE, channel=channel, message_ts=prompt["ts"])
+            try:
+                views = self.slack.wait_for(lambda: self.slack.views(run.reporter), timeout=8)
+            except AssertionError:
+                continue  # the modal did not open; Response said why; click again
+            view = views[-1]
+            answer = self.slack.submit(run.reporter, view["id"], _update_values(view["view"], text))
+            if answer.get("closed") and not answer.get("errors"):
+                run.update_text = text
+                return
+            raise AssertionError(f"the update was refused: {answer}")
+        raise AssertionError("the update modal never opened")
+
     def _close(self, run: IncidentRun, channel: str) -> None:
         # After the replies: closing first would refuse the commands still queued.
         for _, reply in run.commands:
@@ -389,6 +453,25 @@ def _report_values(view: JsonDict, title: str) -> JsonDict:
         "impact": {"impact": {"type": "plain_text_input", "value": None}},
         "lead": {"lead": {"type": "users_select", "selected_user": None}},
         "severity": {"severity": {"type": "static_select", "selected_option": None}},
+    }
+
+
+def _update_values(view: JsonDict, what_changed: str) -> JsonDict:
+    """The update modal as a person sends it: status and next update as offered, one change."""
+
+    def chosen(block_id: str) -> JsonDict:
+        block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+        return {"type": "static_select", "selected_option": block["element"].get("initial_option")}
+
+    def text(value: str | None) -> JsonDict:
+        return {"type": "plain_text_input", "value": value}
+
+    return {
+        "update_status": {"update_status": chosen("update_status")},
+        "update_impact": {"update_impact": text(None)},
+        "update_what_changed": {"update_what_changed": text(what_changed)},
+        "update_next_steps": {"update_next_steps": text(None)},
+        "update_next_update_in": {"update_next_update_in": chosen("update_next_update_in")},
     }
 
 
@@ -604,6 +687,7 @@ def judge(records: Records, runs: list[IncidentRun]) -> tuple[list[str], list[st
             notices = sum(CLOSING_NOTICE in _shown(m) for m in said)
             expect_once(f"{label} closing notice", notices)
             expect_once(f"{label} DM to the lead", _dms_about(records, run))
+        _judge_update(records, run, said, expect_once)
         for key, prefix_text, sent in _reminders(records.reminders.get(run.incident_id, [])):
             posted = sum(_shown(m).startswith(prefix_text) for m in said)
             if posted != sent:
@@ -613,6 +697,40 @@ def judge(records: Records, runs: list[IncidentRun]) -> tuple[list[str], list[st
             pinned = records.pins.get(run.incident_id, 0)
             expect_once(f"{label} pinned message on the timeline", pinned)
     return duplicates, losses
+
+
+def _judge_update(
+    records: Records, run: IncidentRun, said: list[JsonDict], expect_once: Any
+) -> None:
+    """The update in its three places and the follower's DMs, each once (SPEC §15)."""
+    label = f"incident {run.incident_id}"
+    prompt = f"Share an update on incident {run.incident_id}"
+    if run.update_text:
+        expect_once(f"{label} update prompt", sum(prompt in _shown(m) for m in said))
+        text = run.update_text
+        expect_once(f"{label} update in the channel", sum(text in _shown(m) for m in said))
+        under_headline = [
+            m
+            for m in _by_the_bot(records.messages_in("#incidents"))
+            if m.get("thread_ts") == run.headline_ts and text in _shown(m)
+        ]
+        expect_once(f"{label} update under the headline", len(under_headline))
+        expect_once(f"{label} update DM to the follower", _dms_to(records, run.follower, text))
+    if run.closed and run.follower:
+        resolved = f"Incident {run.incident_id} is resolved"
+        expect_once(
+            f"{label} resolution DM to the follower", _dms_to(records, run.follower, resolved)
+        )
+
+
+def _dms_to(records: Records, user: str | None, needle: str) -> int:
+    """The bot's messages saying ``needle`` in its DM with ``user``."""
+    return sum(
+        needle in _shown(m)
+        for c in records.channels
+        if c.get("is_im") and user in (c.get("members") or [])
+        for m in _by_the_bot(records.messages_in(str(c["id"])))
+    )
 
 
 def _dms_about(records: Records, run: IncidentRun) -> int:
@@ -718,6 +836,8 @@ def drill(options: Options, workdir: Path) -> Report:
             scenario_errors=[r.error for r in runs if r.error],
             seconds=round(time.monotonic() - started, 1),
             machine={"cpus": os.cpu_count(), "platform": platform.platform()},
+            follows=sum(r.follower is not None for r in runs),
+            updates_shared=sum(r.update_text is not None for r in runs),
         )
     finally:
         stack.stop()
@@ -758,6 +878,7 @@ def print_report(report: Report) -> None:
         f"  events held back {report.events_held_back}, redelivered by Slack "
         f"{report.slack_redeliveries}",
         f"  job retries {report.job_retries}, people trying again {report.user_retries}",
+        f"  incidents followed {report.follows}, updates shared {report.updates_shared}",
         f"  worker killed {report.worker_kills}, restarted {report.worker_restarts}, "
         f"database connections terminated "
         f"{report.connections_terminated}",

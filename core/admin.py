@@ -10,6 +10,7 @@ from core.models import (
     Role,
     RoleAssignment,
     TimelineEvent,
+    UpdateCadence,
 )
 
 
@@ -132,3 +133,14 @@ class RoleAdmin(admin.ModelAdmin):
     list_display = ["name", "label", "duty", "order"]
     list_editable = ["order"]
     search_fields = ["name", "label"]
+
+
+@admin.register(UpdateCadence)
+class UpdateCadenceAdmin(admin.ModelAdmin):
+    """How often an update is due, per severity (SPEC §15). A severity with no row here uses the
+    default (critical 30 min, major 60, minor 240, trivial none); an empty interval is none.
+    Below one minute is refused by the model's validator, with the reason, on the form."""
+
+    list_display = ["severity", "interval_minutes"]
+    list_editable = ["interval_minutes"]
+    ordering = ["severity"]

@@ -11,9 +11,11 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from core.lifecycle.statuses import LIVE_STATUSES
 from core.models import (
+    DEFAULT_CADENCE,
     Action,
     ActionStatus,
     ExternalUser,
+    Follower,
     Incident,
     IncidentStatus,
     Milestone,
@@ -26,6 +28,8 @@ from core.models import (
     RoleAssignment,
     TimelineEdit,
     TimelineEvent,
+    Update,
+    UpdateCadence,
 )
 
 HELD_ROLES = Prefetch(
@@ -247,3 +251,58 @@ def milestones_for_incident(*, incident: Incident) -> dict[str, Milestone]:
 def role_list() -> QuerySet[Role]:
     """The configured roles in their order."""
     return Role.objects.order_by("order", "name")
+
+
+# --- Updates, followers and cadence (SPEC §15) ------------------------------------------------
+
+
+def update_cadence_minutes() -> dict[int, int | None]:
+    """Minutes between updates by severity (None: no cadence): the admin's rows over the
+    defaults of ``DEFAULT_CADENCE`` (one query)."""
+    cadence = dict(DEFAULT_CADENCE)
+    cadence.update(UpdateCadence.objects.values_list("severity", "interval_minutes"))
+    return cadence
+
+
+def update_interval_for(*, incident: Incident) -> dt.timedelta | None:
+    """How often ``incident`` owes an update by its severity, or None."""
+    if incident.severity is None:
+        return None
+    minutes = update_cadence_minutes().get(incident.severity)
+    return dt.timedelta(minutes=minutes) if minutes else None
+
+
+def updates_for_incident(*, incident: Incident) -> QuerySet[Update]:
+    """The incident's updates, oldest first, with their authors joined."""
+    return (
+        Update.objects.filter(incident=incident)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
+def latest_update(*, incident: Incident) -> Update | None:
+    return (
+        Update.objects.filter(incident=incident)
+        .select_related("author")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def followers_for_incident(*, incident: Incident) -> QuerySet[Follower]:
+    """Who follows the incident, in the order they started, with the people joined."""
+    return (
+        Follower.objects.filter(incident=incident)
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+
+
+def is_following(*, incident: Incident, user: ExternalUser) -> bool:
+    return Follower.objects.filter(incident=incident, user=user).exists()
+
+
+def open_actions_for_incident(*, incident: Incident) -> QuerySet[Action]:
+    """The incident's follow-ups still open, oldest first."""
+    return actions_for_incident(incident=incident).filter(status=ActionStatus.OPEN)

@@ -37,3 +37,9 @@ role_assigned = Signal()
 kwargs: ``incident`` (Incident), ``actor`` (ExternalUser or None), ``change``
 (``core.services.lifecycle.RoleChange``: ``role``, ``old`` and ``new`` holder, either may be None).
 """
+
+update_shared = Signal()
+"""An update was shared (SPEC §15).
+
+kwargs: ``incident`` (Incident), ``update`` (Update), ``actor`` (ExternalUser or None).
+"""

@@ -35,6 +35,7 @@ BOT_EVENTS = [
     "app_mention",
     "channel_rename",
     "group_rename",
+    "member_joined_channel",
     "message.channels",
     "message.groups",
     "pin_added",

@@ -10,6 +10,7 @@ from slack.flows.comms_channel.models import CommsChannel
 from slack.flows.headline.models import HeadlinePost
 from slack.flows.postmortem.models import OverdueDigest
 from slack.flows.reminders.models import Notification
+from slack.flows.updates.models import UpdateReminder
 from slack.incoming.models import ProcessedEvent
 from slack.workflows.models import (
     EncryptionCanary,
@@ -29,6 +30,7 @@ __all__ = [
     "OverdueDigest",
     "ProcessedEvent",
     "StatuspageIncident",
+    "UpdateReminder",
     "Workflow",
     "WorkflowParameter",
 ]

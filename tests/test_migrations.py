@@ -224,3 +224,48 @@ def test_migrating_the_status_back_restores_the_done_flag(flagged_actions):
     actions = old.get_model("core", "Action")
     assert actions.objects.get(pk=flagged_actions["done"]).done is True
     assert actions.objects.get(pk=flagged_actions["open"]).done is False
+
+
+# --- Updates, followers and the cadence (core 0008, slack 0009) --------------------------------
+
+BEFORE_UPDATES = [
+    ("core", "0007_follow_up_status"),
+    ("slack", "0008_reminder_keys_follow_their_module"),
+]
+
+
+@pytest.fixture
+def incident_before_updates(transactional_db):
+    old = migrate(BEFORE_UPDATES)
+    try:
+        fire = old.get_model("core", "Incident").objects.create(title="Payments are failing")
+        old.get_model("core", "TimelineEvent").objects.create(
+            incident=fire, kind="note", text="Rolled back"
+        )
+        yield fire.pk
+    finally:
+        migrate(latest())
+
+
+def test_earlier_incidents_take_updates_followers_and_cadence_reminders(incident_before_updates):
+    new = migrate(latest())
+    fire = new.get_model("core", "Incident").objects.get(pk=incident_before_updates)
+    user = new.get_model("core", "ExternalUser").objects.create(external_id="U0FRED")
+
+    new.get_model("core", "Update").objects.create(incident=fire, status="investigating")
+    new.get_model("core", "Follower").objects.create(incident=fire, user=user)
+    new.get_model("slack", "UpdateReminder").objects.create(
+        incident=fire, due_at=fire.report_time, stage=1
+    )
+    assert [e.text for e in fire.timeline_events.all()] == ["Rolled back"]
+    assert not new.get_model("core", "UpdateCadence").objects.exists()  # the defaults hold
+
+
+def test_migrating_updates_back_keeps_the_incident_and_its_timeline(incident_before_updates):
+    new = migrate(latest())
+    fire = new.get_model("core", "Incident").objects.get(pk=incident_before_updates)
+    new.get_model("core", "Update").objects.create(incident=fire, status="investigating")
+
+    old = migrate(BEFORE_UPDATES)
+    entries = old.get_model("core", "TimelineEvent").objects.filter(incident_id=fire.pk)
+    assert [e.text for e in entries] == ["Rolled back"]

@@ -24,6 +24,7 @@ from core.models import (
     Role,
     TimelineEvent,
     TimelineEventKind,
+    Update,
 )
 from core.models.incident import format_duration
 from core.selectors import channel_names, external_user_names
@@ -131,6 +132,18 @@ class TimelineRow:
 
 
 @dataclass(frozen=True)
+class UpdateRow:
+    """One shared update (SPEC §15), its texts rendered like every other text of the page."""
+
+    time: dt.datetime
+    author: str
+    status_label: str
+    next_update_due: dt.datetime | None
+    # (label, rendered text) of each part the update has, in the modal's order.
+    parts: tuple[tuple[str, SafeString], ...]
+
+
+@dataclass(frozen=True)
 class Participant:
     name: str
     message_count: int
@@ -188,6 +201,8 @@ class IncidentDocument:
     timeline: list[TimelineRow]
     participants: list[Participant]
     overdue_count: int = 0
+    updates: list[UpdateRow] = field(default_factory=list)
+    followers: list[str] = field(default_factory=list)
     # The renderer that knows every name the texts above (and ``extra_texts``) mention.
     markup: SlackMarkup = field(default_factory=SlackMarkup, repr=False, compare=False)
 
@@ -202,12 +217,15 @@ def incident_document(
     roles: Sequence[Role],
     merged_into: Incident | None = None,
     extra_texts: Sequence[str] = (),
+    updates: Sequence[Update] = (),
+    followers: Sequence[ExternalUser] = (),
 ) -> IncidentDocument:
     """Everything the incident page shows, rendered, from rows already read.
 
     ``milestones`` are the incident's by kind; ``roles`` every configured role, so the page can
     say which nobody holds; ``merged_into`` the incident it was merged into, if it was;
-    ``extra_texts`` more texts the page will render with ``markup`` (a postmortem's sections).
+    ``extra_texts`` more texts the page will render with ``markup`` (a postmortem's sections);
+    ``updates`` the updates shared, oldest first, and ``followers`` who follows the incident.
     """
     # Change entries name people as they were called then; as tokens they read as they are now.
     timeline_texts = [change_text(entry) for entry in timeline]
@@ -221,6 +239,7 @@ def incident_document(
             *(action.details for action in actions),
             *timeline_texts,
             *extra_texts,
+            *(text for update in updates for _, text in _update_parts(update)),
         ]
     )
     now = timezone.now()
@@ -253,6 +272,27 @@ def incident_document(
         ],
         overdue_count=sum(row.overdue for row in action_rows),
         markup=markup,
+        updates=[_update_row(update, markup) for update in updates],
+        followers=[person(user) for user in followers],
+    )
+
+
+def _update_parts(update: Update) -> list[tuple[str, str]]:
+    parts = [
+        ("Current impact", update.impact),
+        ("What changed", update.what_changed),
+        ("Next steps", update.next_steps),
+    ]
+    return [(label, text) for label, text in parts if text]
+
+
+def _update_row(update: Update, markup: SlackMarkup) -> UpdateRow:
+    return UpdateRow(
+        time=update.created_at,
+        author=person(update.author),
+        status_label=IncidentStatus(update.status).label,
+        next_update_due=update.next_update_due,
+        parts=tuple((label, _safe(markup.html(text))) for label, text in _update_parts(update)),
     )
 
 

@@ -79,6 +79,10 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         roles=list(core_selectors.role_list()),
         # One query more, for merged incidents only.
         merged_into=incident.merged_into if incident.merged_into_id else None,
+        updates=list(core_selectors.updates_for_incident(incident=incident)),
+        followers=[
+            follower.user for follower in core_selectors.followers_for_incident(incident=incident)
+        ],
     )
     return _render(request, "ui/incident_detail.html", {"doc": document})
 

@@ -21,13 +21,21 @@ from core.models.timeline_event import (
     TimelineEvent,
     TimelineEventKind,
 )
+from core.models.update import (
+    DEFAULT_CADENCE,
+    Follower,
+    Update,
+    UpdateCadence,
+)
 
 __all__ = [
+    "DEFAULT_CADENCE",
     "LEAD",
     "Action",
     "ActionPriority",
     "ActionStatus",
     "ExternalUser",
+    "Follower",
     "Incident",
     "IncidentStatus",
     "Milestone",
@@ -45,4 +53,6 @@ __all__ = [
     "TimelineEditKind",
     "TimelineEvent",
     "TimelineEventKind",
+    "Update",
+    "UpdateCadence",
 ]

@@ -9,6 +9,7 @@ class TimelineEventKind(models.TextChoices):
     PINNED_MESSAGE = "pinned_message", "Pinned message"
     INCIDENT_CHANGE = "incident_change", "Incident change"
     NOTE = "note", "Note"
+    UPDATE = "update", "Update"
 
 
 class TimelineEvent(models.Model):

@@ -1,7 +1,8 @@
 """Every write to the incident domain goes through these functions (SPEC §5, §14).
 
 ``incidents`` holds declaring, editing, the timeline and follow-ups; ``lifecycle`` holds status
-moves, roles and milestones. Callers import ``core.services`` and use the names below.
+moves, roles and milestones; ``updates`` holds updates and followers (SPEC §15). Callers import
+``core.services`` and use the names below.
 """
 
 from core.services.incidents import (
@@ -47,6 +48,13 @@ from core.services.postmortem import (
     untriaged_actions,
 )
 from core.services.sign_in import SignInRefused, person_signing_in
+from core.services.updates import (
+    UpdateRefused,
+    incident_follow,
+    incident_unfollow,
+    update_refusal_for_status,
+    update_share,
+)
 
 __all__ = [
     "ACTION_UPDATABLE_FIELDS",
@@ -61,6 +69,7 @@ __all__ = [
     "StaleSection",
     "TransitionRefused",
     "UnknownRole",
+    "UpdateRefused",
     "action_create",
     "action_log",
     "action_update",
@@ -68,7 +77,9 @@ __all__ = [
     "external_user_upsert",
     "incident_close",
     "incident_declare",
+    "incident_follow",
     "incident_status_set",
+    "incident_unfollow",
     "incident_update",
     "milestone_set",
     "milestone_times",
@@ -87,4 +98,6 @@ __all__ = [
     "timeline_source_remove",
     "timeline_source_upsert",
     "untriaged_actions",
+    "update_refusal_for_status",
+    "update_share",
 ]

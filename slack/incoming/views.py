@@ -22,6 +22,7 @@ from procrastinate.exceptions import ConnectorException
 
 from slack.flows.postmortem.sweep import sweep_overdue
 from slack.flows.reminders import sweep as notifications
+from slack.flows.updates import sweep as update_reminders
 from slack.incoming import dispatch
 from slack.incoming.parsing import (
     MalformedRequest,
@@ -131,12 +132,14 @@ def _answer(answer: dispatch.Answer) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def cron_minute(request: HttpRequest) -> HttpResponse:
-    """The reminder sweep and the overdue DMs' (SPEC §8, §16), called every minute by the cron
-    container."""
+    """The reminder sweeps and the overdue DMs, called every minute by the cron container (SPEC
+    §8, §15, §16): the registered reminders, the update cadence's (reported under ``updates``) and
+    the daily overdue follow-up DMs (``overdue_dms``)."""
     presented = request.headers.get("Authorization", "")
     if not hmac.compare_digest(presented.encode(), f"Bearer {settings.CRON_TOKEN}".encode()):
         logger.warning("refused a cron call without the right token")
         return HttpResponseForbidden("a valid Authorization: Bearer <CRON_TOKEN> is required")
-    summary = notifications.sweep().as_dict()
+    summary: dict[str, object] = {**notifications.sweep().as_dict()}
+    summary["updates"] = update_reminders.sweep().as_dict()
     summary["overdue_dms"] = sweep_overdue()
     return JsonResponse(summary)

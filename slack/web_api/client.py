@@ -108,6 +108,8 @@ class SlackClient(Protocol):
 
     def iter_history(self, *, channel: str, oldest: float) -> Iterator[JsonDict]: ...
 
+    def iter_replies(self, *, channel: str, ts: str) -> Iterator[JsonDict]: ...
+
 
 # Network failures the SDK lets through once its retry handlers give up. A read timeout arrives
 # as a bare TimeoutError (socket.timeout) and is deliberately not retried by the SDK: the request
@@ -348,6 +350,13 @@ class WebSlackClient:
             oldest=f"{oldest:.6f}",
             include_all_metadata=True,
             limit=200,
+        )
+
+    def iter_replies(self, *, channel: str, ts: str) -> Iterator[JsonDict]:
+        """A thread's messages, the parent first, with metadata (a channel's history leaves
+        replies out, so a reply is looked for here)."""
+        yield from self._iter_pages(
+            "conversations.replies", "messages", channel=channel, ts=ts, include_all_metadata=True
         )
 
     # --- Plumbing ------------------------------------------------------------------------------

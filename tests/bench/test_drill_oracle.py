@@ -469,3 +469,67 @@ def test_a_report_with_no_finding_is_clean():
 )
 def test_any_finding_makes_the_report_unclean(finding):
     assert not report(**{finding: ["something"]}).clean
+
+
+# --- Updates and followers (SPEC §15) -------------------------------------------------------------
+
+UPDATE = "Drill 1: restarted the stuck consumer"
+FOLLOWER_DM = "D0CAROLDM"
+
+
+@pytest.fixture
+def followed(record):
+    """Incident 1 of the clean record, also followed by Carol and updated once: the prompt and
+    the update in the comms channel, the update under the headline, both DMs to Carol."""
+    records, runs = record
+    run = runs[0]
+    headline = bot_posts(records, INCIDENTS, "*Drill 5-1 checkout errors*")[0]
+    run.headline_ts, run.follower, run.update_text = headline["ts"], "U0CAROL", UPDATE
+
+    def bot_post(channel: str, text: str, **fields: Any) -> None:
+        last = records.messages[channel][-1]["ts"] if records.messages[channel] else "1.0"
+        ts = f"{float(last) + 0.001:.6f}"
+        message = {"ts": ts, "user": "U0BOT", "bot_id": "B0BOT", "text": text, "blocks": []}
+        records.messages[channel].append({**message, **fields})
+
+    bot_post(COMMS, "📣 Share an update on incident 1: the button opens the form.")
+    bot_post(COMMS, f"Update on incident 1 (Investigating): {UPDATE}")
+    bot_post(INCIDENTS, f"Update on incident 1 (Investigating): {UPDATE}", thread_ts=headline["ts"])
+    records.channels.append(
+        {"id": FOLLOWER_DM, "name": "U0CAROL", "is_im": True, "members": ["U0CAROL", "U0BOT"]}
+    )
+    records.messages[FOLLOWER_DM] = []
+    bot_post(FOLLOWER_DM, f"Update on incident 1 (Investigating): {UPDATE}")
+    bot_post(FOLLOWER_DM, "💧 Incident 1 is resolved: Drill 5-1 checkout errors.")
+    return records, runs
+
+
+def test_an_update_in_its_three_places_and_the_followers_dms_is_clean(followed):
+    assert judge(*followed) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("channel", "needle", "what"),
+    [
+        (COMMS, UPDATE, "update in the channel"),
+        (INCIDENTS, UPDATE, "update under the headline"),
+        (FOLLOWER_DM, UPDATE, "update DM to the follower"),
+        (FOLLOWER_DM, "Incident 1 is resolved", "resolution DM to the follower"),
+        (COMMS, "Share an update on incident 1", "update prompt"),
+    ],
+)
+def test_each_post_of_an_update_twice_or_missing(followed, channel, needle, what):
+    records, runs = followed
+    post_again(records, channel, needle)
+    assert judge(records, runs) == ([f"incident 1 {what}: 2 times"], [])
+
+    lose(records, channel, needle)
+    assert judge(records, runs) == ([], [f"incident 1 {what}: missing"])
+
+
+def test_an_update_reply_outside_the_headlines_thread_is_not_under_it(followed):
+    records, runs = followed
+    reply = bot_posts(records, INCIDENTS, UPDATE)[0]
+    reply["thread_ts"] = None
+
+    assert judge(records, runs) == ([], ["incident 1 update under the headline: missing"])

@@ -47,6 +47,7 @@ def test_nothing_is_posted_twice_or_lost_under_slack_faults_and_crashes(drill_da
     print_report(report)
 
     assert report.incidents_declared == 3
+    assert (report.follows, report.updates_shared) == (3, 3)  # and each counted once (SPEC §15)
     assert sum(report.faults_injected.values()) > 0
     assert report.worker_kills == 1
     assert report.connections_terminated > 0

@@ -101,7 +101,7 @@ def test_channel_life_sends_the_renames_and_pins_it_subscribes_to(sandbox, recei
     ts = sandbox.people.message("U0ALICE", channel["id"], "rolled back", None)["ts"]
     sandbox.people.pin("U0ALICE", channel["id"], ts)
     sandbox.people.pin("U0ALICE", channel["id"], ts, remove=True)
-    kinds = ["channel_rename", "pin_added", "pin_removed"]
+    kinds = ["channel_rename", "pin_added", "pin_removed", "member_joined_channel"]
     receiver.wait_for(lambda: all(receiver.events(k) for k in kinds))
     assert receiver.events("channel_rename")[0]["event"]["channel"]["name"] == "inc-9-renamed"
     pinned = receiver.events("pin_added")[0]["event"]
@@ -109,9 +109,13 @@ def test_channel_life_sends_the_renames_and_pins_it_subscribes_to(sandbox, recei
     assert pinned["item"]["message"]["text"] == "rolled back"
     assert pinned["item"]["message"]["permalink"]
     assert receiver.events("pin_removed")[0]["event"]["has_pins"] is False
-    # Not in the app's manifest (nothing handles them yet): never sent.
+    # In the manifest since the catch-up on joining (SPEC §15).
+    joined = [e["event"] for e in receiver.events("member_joined_channel")]
+    assert {"user": "U0ALICE", "channel": channel["id"], "inviter": "U0BOT"}.items() <= next(
+        e for e in joined if e["user"] == "U0ALICE"
+    ).items()
+    # Not in the app's manifest (nothing handles it): never sent.
     assert not receiver.events("channel_created")
-    assert not receiver.events("member_joined_channel")
 
 
 def test_a_channels_events_arrive_in_order(sandbox, receiver: Receiver):

@@ -1,5 +1,6 @@
 """A channel history for the stand-in Slack: what ``chat.postMessage`` stored, read back by
-``conversations.history`` (newest first, with metadata), as Slack keeps it."""
+``conversations.history`` (newest first, with metadata, thread replies left out) and
+``conversations.replies`` (one thread, parent first), as Slack keeps it."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class ChannelHistory:
         self._clock = itertools.count(1)
         fake_slack.on("chat.postMessage", self._post)
         fake_slack.on("conversations.history", self._history)
+        fake_slack.on("conversations.replies", self._replies)
 
     def posted(self, channel: str) -> list[JsonDict]:
         """The channel's messages, oldest first."""
@@ -38,6 +40,8 @@ class ChannelHistory:
                 "blocks": params.get("blocks") or [],
                 "bot_id": "BBOT",
             }
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
             if params.get("metadata"):
                 message["metadata"] = params["metadata"]
             self.messages.setdefault(params["channel"], []).append(message)
@@ -49,5 +53,16 @@ class ChannelHistory:
 
     def _history(self, params: JsonDict) -> JsonDict:
         oldest = float(params.get("oldest") or 0)
-        messages = [m for m in self.posted(params["channel"]) if float(m["ts"]) > oldest]
+        messages = [
+            m
+            for m in self.posted(params["channel"])
+            if float(m["ts"]) > oldest and m.get("thread_ts", m["ts"]) == m["ts"]
+        ]
         return {"ok": True, "messages": list(reversed(messages)), "has_more": False}
+
+    def _replies(self, params: JsonDict) -> JsonDict:
+        root = params["ts"]
+        thread = [
+            m for m in self.posted(params["channel"]) if root in (m["ts"], m.get("thread_ts"))
+        ]
+        return {"ok": True, "messages": thread, "has_more": False}

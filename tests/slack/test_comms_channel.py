@@ -474,6 +474,7 @@ def test_the_welcome_message_reads_well_without_a_lead_or_severity():
     assert "`@incident lead`" in rendered
     assert "`@incident summary <text>`" in rendered
     assert doc_url(incident) in rendered
+    assert blocks[-1]["elements"][0]["action_id"] == "share-update-button"  # SPEC §15
 
 
 @pytest.mark.django_db

@@ -23,10 +23,13 @@ SLACK_DIR = Path(__file__).resolve().parents[2] / "slack"
 SLASH_COMMANDS = ["/incident"]
 INCIDENT_COMMANDS = [
     "action",
+    "catch-up",
+    "catchup",
     "close",
     "duration",
     "esc",
     "escalate",
+    "follow",
     "help",
     "impact",
     "lead",
@@ -41,19 +44,37 @@ INCIDENT_COMMANDS = [
     "status",
     "statuspage",
     "summary",
+    "unfollow",
+    "update",
 ]
 ACTIONS = [
     "close-incident-button",
     "create-comms-channel-button",
     "edit-incident-button",
     "follow-up-mark-done-button",
+    "follow-incident-button",
     "incident-status-menu",
     "page-on-call-button",
     "page-team-button",
+    "share-update-button",
     "statuspage-open-button",
+    "unfollow-incident-button",
 ]
-VIEWS = ["incident-edit-modal", "incident-report-modal", "statuspage-modal"]
-EVENTS = ["app_mention", "channel_rename", "group_rename", "message", "pin_added", "pin_removed"]
+VIEWS = [
+    "incident-edit-modal",
+    "incident-report-modal",
+    "share-update-modal",
+    "statuspage-modal",
+]
+EVENTS = [
+    "app_mention",
+    "channel_rename",
+    "group_rename",
+    "member_joined_channel",
+    "message",
+    "pin_added",
+    "pin_removed",
+]
 REMINDERS = [
     "slack.flows.reminders.handlers.remind_no_lead",
     "slack.flows.reminders.handlers.remind_no_severity",
@@ -69,6 +90,7 @@ JOBS = [
     "slack.finish_after_lookup",
     "slack.post_headline",
     "slack.post_message",
+    "slack.post_update_in_headline_thread",
     "slack.process_action",
     "slack.process_event",
     "slack.prune_failed_attempts",
@@ -78,7 +100,10 @@ JOBS = [
     "slack.rename_comms_channel",
     "slack.requeue_stalled_jobs",
     "slack.send_overdue_dm",
+    "slack.send_catch_up",
+    "slack.send_resolution_to_follower",
     "slack.send_role_duty",
+    "slack.send_update_to_follower",
     "slack.statuspage_load_form",
     "slack.statuspage_submit",
     "slack.tell_user",

@@ -17,6 +17,7 @@ from core.models import Incident, Severity, TimelineEvent
 from slack.flows.declare import ids
 from slack.flows.declare.blocks import edit_modal, report_modal
 from slack.flows.headline import ids as headline_ids
+from slack.flows.updates import ids as update_ids
 from slack.incoming import after_response
 from slack.models import HeadlinePost
 from tests.helpers import load_fixture, post_form, post_interaction
@@ -259,6 +260,9 @@ def test_submission_declares_at_once_and_posts_the_headline_in_a_job(client, fak
         (headline_ids.CREATE_COMMS_CHANNEL, str(incident.pk)),
         (headline_ids.EDIT_INCIDENT, str(incident.pk)),
         (headline_ids.CLOSE_INCIDENT, str(incident.pk)),
+        (update_ids.SHARE_UPDATE, str(incident.pk)),
+        (update_ids.FOLLOW, str(incident.pk)),
+        (update_ids.UNFOLLOW, str(incident.pk)),
     ]
     headline = HeadlinePost.objects.get(incident=incident)
     assert headline.channel_id == "C0INCIDENTS"

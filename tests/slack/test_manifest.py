@@ -26,6 +26,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # A retried post or DM looks for an earlier attempt; the central channel may be private.
     "conversations.history": ("channels:history", "groups:history", "im:history"),
     "conversations.invite": ("channels:manage",),
+    # A retried reply under the headline looks for an earlier attempt in the thread.
+    "conversations.replies": ("channels:history", "groups:history"),
     "conversations.list": ("channels:read", "groups:read"),  # the central channel may be private
     "conversations.open": ("im:write",),
     "conversations.rename": ("channels:manage",),
@@ -41,6 +43,8 @@ EVENT_SCOPES = {
     "app_mention": "app_mentions:read",
     "channel_rename": "channels:read",
     "group_rename": "groups:read",
+    # Comms channels are public: channels:read covers a join there.
+    "member_joined_channel": "channels:read",
     "message.channels": "channels:history",
     "message.groups": "groups:history",
     "pin_added": "pins:read",

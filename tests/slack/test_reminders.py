@@ -184,6 +184,7 @@ def test_cron_accepts_get_and_reports_a_summary(client, clock, jobs):
         "deferred": 1,
         "skipped": 0,
         "failed": 0,
+        "updates": {"claimed": 0, "deferred": 0},  # the update cadence's sweep (SPEC §15)
         "overdue_dms": 0,
     }
 

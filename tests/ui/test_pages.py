@@ -329,6 +329,46 @@ def test_document_shows_everything(logged_in, document):
     assert "(overdue)" in html
 
 
+def test_document_lists_updates_and_who_follows(logged_in, alice):
+    bob = builders.slack_user("U0BOB", "bob")
+    incident = builders.incident(reporter=alice, severity=Severity.MAJOR)
+    services.update_share(incident=incident, author=bob, impact="Cards fail for <@U0ALICE>")
+    services.update_share(
+        incident=incident,
+        author=alice,
+        what_changed="Rolled back",
+        next_steps="Watch the *error rate*",
+        next_update_in=dt.timedelta(minutes=30),
+    )
+    services.incident_follow(incident=incident, user=alice)
+    services.incident_follow(incident=incident, user=bob)
+
+    response = logged_in.get(f"/incident/{incident.pk}/")
+
+    doc = response.context["doc"]
+    first, second = doc.updates
+    assert (first.author, first.next_update_due) == ("bob", None)
+    assert first.parts == (
+        ("Current impact", '<p>Cards fail for <span class="mention">@alice</span></p>'),
+    )
+    assert second.author == "alice" and second.next_update_due is not None
+    assert [label for label, _ in second.parts] == ["What changed", "Next steps"]
+    assert "<strong>error rate</strong>" in second.parts[1][1]
+    assert doc.followers == ["alice", "bob"]
+    html = response.content.decode()
+    assert html.count('data-testid="update"') == 2
+    assert "Followed by alice, bob." in html
+
+
+def test_document_says_when_nobody_updated_or_follows(logged_in, alice):
+    incident = builders.incident(reporter=alice)
+
+    html = logged_in.get(f"/incident/{incident.pk}/").content.decode()
+
+    assert "No update shared yet" in html
+    assert "Nobody follows this incident yet" in html
+
+
 def test_document_times_have_date_and_zone(logged_in, document, settings):
     html = logged_in.get(f"/incident/{document.pk}/").content.decode()
     assert re.search(r"<time datetime=\"[^\"]+\+00:00\"[^>]*>\d+ \w{3} \d{4}, \d\d:\d\d UTC", html)

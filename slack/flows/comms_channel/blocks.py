@@ -8,6 +8,7 @@ from __future__ import annotations
 from core.models import Incident
 from slack.block_kit import Block, escape, mention, mrkdwn, plain
 from slack.flows.lifecycle.blocks import held_roles_text, status_text
+from slack.flows.updates.blocks import share_update_button
 
 SECTION_LIMIT = 3000  # characters of a section's text (Block Kit)
 HEADER_LIMIT = 150  # characters of a header's plain text
@@ -71,6 +72,8 @@ def welcome_message(
                 )
             ],
         },
+        # SPEC §15: the update modal opens from the channel too (a click brings a trigger id).
+        {"type": "actions", "elements": [share_update_button(incident)]},
     ]
     return text, blocks
 

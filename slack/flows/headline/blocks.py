@@ -14,10 +14,12 @@ from core.models import IncidentStatus
 from slack.block_kit import Block, document_url, escape, mention, mrkdwn, plain
 from slack.flows.headline import ids
 from slack.flows.lifecycle.blocks import held_roles_text, status_menu, status_text
+from slack.flows.updates.blocks import headline_update_line
 
 if TYPE_CHECKING:
     from core.models import Incident
     from slack.flows.comms_channel.models import CommsChannel
+    from slack.flows.updates.schedule import UpdateTimes
 
 # The stable part of the buttons block's id; the rest follows its content (``_with_id``).
 ACTIONS_BLOCK_ID = "incident-actions"
@@ -43,11 +45,13 @@ def headline_blocks(
     comms_channel: CommsChannel | None = None,
     site_url: str,
     extra_buttons: list[Block] | tuple[Block, ...] = (),
+    updates: UpdateTimes | None = None,
 ) -> tuple[str, list[Block]]:
     """``(fallback text, blocks)`` of the headline post of ``incident``.
 
     ``extra_buttons`` (from ``@headline_button``: workflows, plugins) follow the built-in ones
-    while the incident is live.
+    while the incident is live. ``updates``: when the last update was shared and the next is
+    due (SPEC §15), shown while it is live (the caller reads them: this stays pure).
     """
     blocks: list[Block] = [
         _with_id("title", {"type": "section", "text": mrkdwn(_title(incident))}),
@@ -55,6 +59,9 @@ def headline_blocks(
         _with_id("roles", {"type": "section", "text": mrkdwn(_roles(incident))}),
         _with_id("links", {"type": "section", "fields": _links(incident, comms_channel, site_url)}),
     ]
+    if incident.is_live and updates is not None:
+        line = headline_update_line(updates.last_at, updates.next_due)
+        blocks.append(_with_id("updates", {"type": "context", "elements": [mrkdwn(line)]}))
     buttons = _buttons(incident, comms_channel)
     if buttons and incident.is_live:
         buttons.extend(extra_buttons)

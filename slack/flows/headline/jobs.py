@@ -26,6 +26,7 @@ from slack.flows.comms_channel.models import CommsChannel
 from slack.flows.headline.blocks import headline_blocks, thanks
 from slack.flows.headline.models import HeadlinePost
 from slack.flows.headline.services import headline_post_record
+from slack.flows.updates.schedule import update_times
 from slack.web_api.client import get_slack_client
 from slack.web_api.errors import TRANSIENT_ERRORS, SlackError
 from slack.web_api.workspace import central_channel_id
@@ -157,6 +158,7 @@ def _render(incident: Incident) -> tuple[str, list[dict]]:
         comms_channel=comms_channel,
         site_url=settings.SITE_URL,
         extra_buttons=_extra_buttons(incident),
+        updates=update_times(incident),
     )
 
 

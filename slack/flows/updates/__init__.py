@@ -1,0 +1,1 @@
+"""Updates on a promised cadence, followers, and catching up (SPEC §15)."""
