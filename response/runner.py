@@ -10,7 +10,9 @@ Values missing from the environment and ``.env`` get local ones (``response/loca
 ``SITE_URL`` is the address printed, and Slack calls go to the local sandbox address unless a real
 ``SLACK_TOKEN`` is set.
 Then the Slack sandbox (``python -m sandbox``) runs beside them, with the same signing secret,
-delivering to this web server and keeping its workspace in the data directory.
+delivering to this web server and keeping its workspace in the data directory. With
+``SLACK_TRANSPORT=socket``, ``manage.py slack_socket`` runs too and Slack's (or the sandbox's)
+deliveries come over Socket Mode instead.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ def main() -> int:
         + " procrastinate worker",
         "cron": f"{_quote([sys.executable, '-m', 'response.ticker'])}",
     }
+    if os.environ.get("SLACK_TRANSPORT", "").strip().lower() == "socket":
+        # Slack's deliveries come over the WebSocket this process opens (SPEC §17).
+        processes["socket"] = f"{_quote(manage)} slack_socket"
     sandbox = _uses_sandbox()
     if sandbox:
         _configure_sandbox(data_dir, port)

@@ -31,6 +31,7 @@ from sandbox.errors import SlackError
 from sandbox.faults import Faults
 from sandbox.people import People
 from sandbox.seed import JsonDict
+from sandbox.socket_mode import SocketMode, app_token_from_environment
 from sandbox.state import Workspace
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,10 @@ class Sandbox:
         self.delivery = Delivery(config, subscriptions)
         self.workspace.emit = self.delivery.emit
         self.delivery.on_record = self._delivery_recorded
+        self.socket_mode = SocketMode(
+            config.host, config.ack_timeout, app_token=app_token_from_environment()
+        )
+        self.delivery.socket_mode = self.socket_mode
         self.people = People(config, self.workspace, self.delivery)
         self.faults = Faults()
         self.calls: deque[JsonDict] = deque(maxlen=CALL_LOG_SIZE)
@@ -89,9 +94,11 @@ class Sandbox:
         threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
+        self.socket_mode.serve()
         return httpd
 
     def stop(self) -> None:
+        self.socket_mode.stop()
         if self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
@@ -176,6 +183,10 @@ class _Handler(BaseHTTPRequestHandler):
         token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
         params.pop("token", None)
         sandbox = self.sandbox
+        if method == "apps.connections.open":
+            # Socket Mode's one method, for the app-level token only (sandbox/socket_mode.py).
+            self._answer_call(method, params, sandbox.socket_mode.connections_open(token))
+            return
         if not token:
             self._answer_call(method, params, {"ok": False, "error": "not_authed"})
             return
@@ -290,6 +301,8 @@ class _Handler(BaseHTTPRequestHandler):
             return {"pending": sandbox.delivery.pending()}
         if path == "/sandbox/faults":
             return sandbox.faults.listed()
+        if path == "/sandbox/socket":
+            return control.socket_mode(sandbox.socket_mode)
         return None
 
     def _json_body(self) -> JsonDict:
@@ -406,5 +419,10 @@ ACTS: dict[str, Callable[[Sandbox, JsonDict], Any]] = {
         _text(b, "user"), _text(b, "channel"), _text(b, "ts"), _text(b, "name")
     ),
     "/sandbox/faults": lambda s, b: s.faults.add(b),
+    "/sandbox/socket/reconnect": lambda s, b: {
+        "ok": True,
+        "asked": s.socket_mode.ask_to_reconnect(_text(b, "reason") or "refresh_requested"),
+    },
+    "/sandbox/socket/drop": lambda s, b: {"ok": True, "dropped": s.socket_mode.drop()},
     "/sandbox/reset": _reset,
 }
