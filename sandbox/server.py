@@ -29,6 +29,7 @@ from sandbox.config import Config
 from sandbox.delivery import Delivery
 from sandbox.errors import SlackError
 from sandbox.faults import Faults
+from sandbox.misconfig import Misconfig
 from sandbox.people import People
 from sandbox.seed import JsonDict
 from sandbox.socket_mode import SocketMode, app_token_from_environment
@@ -71,6 +72,7 @@ class Sandbox:
         self.delivery.socket_mode = self.socket_mode
         self.people = People(config, self.workspace, self.delivery)
         self.faults = Faults()
+        self.misconfig = Misconfig(self.workspace, scopes)
         self.calls: deque[JsonDict] = deque(maxlen=CALL_LOG_SIZE)
         self._calls_lock = threading.Lock()
         self.httpd: ThreadingHTTPServer | None = None
@@ -123,6 +125,7 @@ class Sandbox:
     def reset(self) -> None:
         self.workspace.reset()
         self.faults.clear()
+        self.misconfig.forget()
         self.delivery.clear()
         with self._calls_lock:
             self.calls.clear()
@@ -193,6 +196,10 @@ class _Handler(BaseHTTPRequestHandler):
         if token != sandbox.config.token:
             self._answer_call(method, params, {"ok": False, "error": "invalid_auth"})
             return
+        refusal = sandbox.misconfig.refusal(method)
+        if refusal:
+            self._answer_call(method, params, refusal)
+            return
         fault = sandbox.faults.take(method)
         if fault:
             if fault["latency_ms"]:
@@ -210,7 +217,8 @@ class _Handler(BaseHTTPRequestHandler):
                 body = {"ok": False, "error": fault["error"] or "internal_error"}
                 self._answer_call(method, params, body, fault["status"])
                 return
-        self._answer_call(method, params, webapi.call(sandbox.workspace, method, params))
+        answer = webapi.call(sandbox.workspace, method, params)
+        self._answer_call(method, params, sandbox.misconfig.answer(method, answer))
 
     def _answer_call(
         self,
@@ -222,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         error = None if body.get("ok") else str(body.get("error"))
         self.sandbox.record_call(method, params, error, status)
-        self._send_json(body, status, headers)
+        self._send_json(body, status, {**self.sandbox.misconfig.headers(), **(headers or {})})
 
     def _params(self, query: str) -> JsonDict:
         """Parameters from the query string and the body, whichever way it is encoded."""
@@ -266,6 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/sandbox/faults" and verb == "DELETE":
                 sandbox.faults.clear()
                 answer = {"ok": True}
+            elif path == "/sandbox/misconfig" and verb == "DELETE":
+                answer = sandbox.misconfig.clear()
             elif verb == "POST" and path in ACTS:
                 answer = ACTS[path](sandbox, self._json_body())
             else:
@@ -303,6 +313,8 @@ class _Handler(BaseHTTPRequestHandler):
             return sandbox.faults.listed()
         if path == "/sandbox/socket":
             return control.socket_mode(sandbox.socket_mode)
+        if path == "/sandbox/misconfig":
+            return sandbox.misconfig.shown()
         return None
 
     def _json_body(self) -> JsonDict:
@@ -424,5 +436,6 @@ ACTS: dict[str, Callable[[Sandbox, JsonDict], Any]] = {
         "asked": s.socket_mode.ask_to_reconnect(_text(b, "reason") or "refresh_requested"),
     },
     "/sandbox/socket/drop": lambda s, b: {"ok": True, "dropped": s.socket_mode.drop()},
+    "/sandbox/misconfig": lambda s, b: s.misconfig.set(b),
     "/sandbox/reset": _reset,
 }
