@@ -80,6 +80,11 @@ class Misconfig:
                 "invalid_arguments", detail=f"token is one of {', '.join(TOKEN_PROBLEMS)}"
             )
         missing = [str(scope) for scope in spec.get("missing_scopes") or []]
+        never_granted = [scope for scope in missing if scope not in self._scopes]
+        if never_granted:  # a typo would otherwise take nothing away, silently
+            raise SlackError(
+                "invalid_arguments", detail=f"not granted to begin with: {', '.join(never_granted)}"
+            )
         channels = [str(channel) for channel in spec.get("bot_not_in") or []]
         removed = self._take_bot_out_of(channels)
         with self._lock:

@@ -129,8 +129,12 @@ def test_a_reset_forgets_the_misconfiguration(sandbox, web):
 
 @pytest.mark.parametrize(
     "body",
-    [{"token": "expired-ish"}, {"bot_not_in": ["no-such-channel"]}],
-    ids=["token", "channel"],
+    [
+        {"token": "expired-ish"},
+        {"bot_not_in": ["no-such-channel"]},
+        {"missing_scopes": ["chat:write", "no:such-scope"]},
+    ],
+    ids=["token", "channel", "scope"],
 )
 def test_a_misconfiguration_it_does_not_know_is_refused(sandbox, body):
     with pytest.raises(urllib.error.HTTPError) as raised:
@@ -138,3 +142,4 @@ def test_a_misconfiguration_it_does_not_know_is_refused(sandbox, body):
 
     assert raised.value.code == 400
     assert control(sandbox, "GET")["token"] is None
+    assert control(sandbox, "GET")["missing_scopes"] == []
