@@ -7,8 +7,11 @@ and start-up can rely on it. ``--summary`` prints the one line ``make run`` show
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,6 +20,21 @@ from slack.setup_check import checks  # noqa: F401 (registers the checks)
 from slack.setup_check.registry import CHECKS, Result, Status, exit_code, run_checks, summary
 
 STYLES = {Status.OK: "SUCCESS", Status.WARN: "WARNING", Status.FAIL: "ERROR"}
+# Loggers that report each failed Slack call; the check's own line says it better, with the fix.
+QUIET_LOGGERS = ("slack_sdk", "slack.web_api.client")
+
+
+@contextlib.contextmanager
+def _quiet(names: tuple[str, ...]) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -43,7 +61,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            results = self._run(options["names"], options["settle"])
+            with _quiet(QUIET_LOGGERS):
+                results = self._run(options["names"], options["settle"])
         except KeyError as error:
             raise CommandError(error.args[0]) from error
         if options["summary"]:
