@@ -20,11 +20,12 @@ import pytest
 
 from slack.manifest import BOT_SCOPES
 from slack.setup_check import fixes
-from tests.e2e.sandbox_stack import (  # noqa: F401 (sandbox_stack: the fixture)
+from tests.e2e.sandbox_stack import (  # noqa: F401 (sandbox_stack, socket_stack: fixtures)
     REMOVED_VARIABLES,
     ROOT,
     SandboxStack,
     sandbox_stack,
+    socket_stack,
 )
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ CHECKS_IN_HTTP_MODE = 12
 SUMMARY_SECONDS = 180
 
 
-def _environment(stack: SandboxStack) -> dict[str, str]:
+def _environment(stack: SandboxStack, transport: str) -> dict[str, str]:
     """What a second terminal in the checkout has: the runner's data directory and ports."""
     response_port = str(urlsplit(stack.response_url).port)
     sandbox_port = str(urlsplit(stack.sandbox_url).port)
@@ -46,7 +47,7 @@ def _environment(stack: SandboxStack) -> dict[str, str]:
         DATABASE_URL="",
         SLACK_TOKEN="",
         SLACK_API_BASE_URL=f"{stack.sandbox_url}/api/",
-        SLACK_TRANSPORT="http",
+        SLACK_TRANSPORT=transport,
         SLACK_APP_TOKEN="",
         SITE_URL=f"http://localhost:{response_port}",
         DJANGO_DEBUG="1",
@@ -60,12 +61,12 @@ def _environment(stack: SandboxStack) -> dict[str, str]:
     return env
 
 
-def doctor(stack: SandboxStack, *args: str) -> tuple[int, list[str]]:
+def doctor(stack: SandboxStack, *args: str, transport: str = "http") -> tuple[int, list[str]]:
     """``python manage.py doctor``: its exit status and its lines."""
     done = subprocess.run(
         [sys.executable, "manage.py", "doctor", "--no-color", *args],
         cwd=ROOT,
-        env=_environment(stack),
+        env=_environment(stack, transport),
         capture_output=True,
         text=True,
         timeout=120,
@@ -90,14 +91,36 @@ def misconfigure(stack: SandboxStack, **spec: Any) -> None:
     stack.sandbox.post("/sandbox/misconfig", spec)
 
 
-def test_make_run_prints_the_setup_check_in_one_line(stack):
+def printed_summary(stack: SandboxStack) -> str:
+    """The setup check's line in ``make run``'s output, once it is there."""
     deadline = time.monotonic() + SUMMARY_SECONDS
     while not (summary := [t for t in stack.log().splitlines() if "Setup check:" in t]):
         assert time.monotonic() < deadline, f"no setup check summary:\n{stack.log()}"
         time.sleep(0.5)
-
     (printed,) = summary
-    assert printed.strip().endswith(f"Setup check: {CHECKS_IN_HTTP_MODE} ok, 0 warn, 0 fail")
+    return printed.strip()
+
+
+def test_make_run_prints_the_setup_check_in_one_line(stack):
+    summary = printed_summary(stack)
+
+    assert summary.endswith(f"Setup check: {CHECKS_IN_HTTP_MODE} ok, 0 warn, 0 fail")
+
+
+def test_over_socket_mode_the_app_token_is_checked_instead_of_the_request_url(
+    socket_stack: SandboxStack,  # noqa: F811 (the fixture)
+):
+    # Socket Mode's check takes the place of the request URL's: the same number of checks.
+    assert printed_summary(socket_stack).endswith(
+        f"Setup check: {CHECKS_IN_HTTP_MODE} ok, 0 warn, 0 fail"
+    )
+
+    code, lines = doctor(socket_stack, transport="socket")
+
+    assert code == 0, "\n".join(lines)
+    assert line(lines, "Socket Mode").startswith("ok")
+    assert line(lines, "required settings").endswith("all set (transport: socket)")
+    assert not [text for text in lines if "request URL self-test" in text]
 
 
 def test_a_healthy_setup_exits_0(stack):
