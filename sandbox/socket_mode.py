@@ -6,8 +6,11 @@ been POSTed to Response goes out as an envelope instead (``slash_commands``, ``i
 ``events_api``) to one connection in turn, and the sandbox waits for the acknowledgement that
 carries its ``envelope_id`` (and the answer's ``payload``). An event whose acknowledgement does not
 come in time is sent again, as Slack does, by ``Delivery``'s retries: the envelope then carries
-``retry_attempt`` and ``retry_reason``. The control API can ask every client to reconnect (a
-``disconnect`` envelope, then the old connection is closed) or drop the connections outright.
+``retry_attempt`` and ``retry_reason``. Once an app has connected, Slack no longer POSTs to it:
+an envelope due while it is between connections waits for the next one (an event longer than a
+command or a click, see ``EVENT_WAITS_FOR_A_CONNECTION``), and is otherwise not acknowledged.
+The control API can ask every client to reconnect (a ``disconnect`` envelope, then the old
+connection is closed) or drop the connections outright.
 
 The WebSocket server is ``websockets``' threaded one, on a free port beside the HTTP server.
 """
@@ -46,6 +49,11 @@ KINDS = {
 }
 # Slack closes a connection it asked to refresh a little after asking; the client has reconnected.
 CLOSE_AFTER_DISCONNECT = 1.0
+# How long an event waits for a Socket Mode app that is between connections. Slack retries an
+# event over minutes (1 min, then 5), so an app that reconnects in seconds misses none; the
+# sandbox retries within seconds, and holds an event this long instead. A command or a click
+# waits only the acknowledgement timeout: Slack shows the person an error after 3 s.
+EVENT_WAITS_FOR_A_CONNECTION = 20.0
 
 
 def app_token_from_environment() -> str:
@@ -98,6 +106,7 @@ class SocketMode:
         self.app_token = app_token
         self.port = 0
         self._lock = threading.Lock()
+        self._connected = threading.Condition(self._lock)
         self._tickets: set[str] = set()
         self._clients: list[Client] = []
         self._pending: dict[str, Acked] = {}
@@ -160,6 +169,7 @@ class SocketMode:
             self._clients.append(client)
             self.connections_opened += 1
             count = len(self._clients)
+            self._connected.notify_all()
         try:
             websocket.send(
                 json.dumps(
@@ -213,7 +223,8 @@ class SocketMode:
     def send(
         self, path: str, payload: JsonDict, retry_attempt: int = 0, retry_reason: str = ""
     ) -> Sent | None:
-        """Send what would have gone to ``path`` as an envelope; None if nobody is connected."""
+        """Send what would have gone to ``path`` as an envelope; None if no app ever connected
+        (the delivery is then POSTed). The latency is from sending to the acknowledgement."""
         kind = KINDS[path]
         envelope_id = str(uuid.uuid4())
         envelope: JsonDict = {
@@ -228,8 +239,12 @@ class SocketMode:
             envelope["retry_reason"] = retry_reason
         waiting = Acked()
         with self._lock:
-            if not self._clients:
+            if not self._clients and not self.connections_opened:
                 return None
+            # Between two connections: wait for the client to be back, as Slack holds it.
+            patience = EVENT_WAITS_FOR_A_CONNECTION if kind == "events_api" else self.ack_timeout
+            if not self._connected.wait_for(lambda: self._clients, timeout=patience):
+                return Sent(envelope_id, acknowledged=False, payload=None, latency_ms=0)
             client = self._clients[next(self._turn) % len(self._clients)]
             client.envelopes += 1
             self._pending[envelope_id] = waiting

@@ -207,6 +207,35 @@ def test_with_nobody_connected_deliveries_are_posted(sandbox: Sandbox, receiver:
     assert len(receiver.requests("/slack/slash_command")) == 1
 
 
+def test_between_two_connections_an_envelope_waits_for_the_next(
+    sandbox: Sandbox, receiver: Receiver, clients
+):
+    clients().close()
+    _wait_for(lambda: not sandbox.socket_mode.connected())
+    reconnecting = threading.Timer(0.1, clients)
+    reconnecting.start()
+
+    sandbox.people.command("U0ALICE", "C0INCIDENTS", "payments are failing")
+    reconnecting.join()
+
+    assert receiver.requests() == [], "a Socket Mode app was sent a POST"
+    (record,) = sandbox.delivery.records()
+    assert (record["transport"], record["status"]) == ("socket", 200)
+
+
+def test_an_envelope_nobody_comes_back_for_is_not_acknowledged(
+    sandbox: Sandbox, receiver: Receiver, clients
+):
+    clients().close()
+    _wait_for(lambda: not sandbox.socket_mode.connected())
+
+    sandbox.people.command("U0ALICE", "C0INCIDENTS", "payments are failing")
+
+    assert receiver.requests() == []
+    (record,) = sandbox.delivery.records()
+    assert (record["transport"], record["status"], record["error"]) == ("socket", None, "timeout")
+
+
 def test_each_envelope_goes_to_one_connection(sandbox: Sandbox, clients):
     first, second = clients(), clients()
 
