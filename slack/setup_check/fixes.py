@@ -90,7 +90,8 @@ def missing_scopes(scopes: Iterable[str]) -> str:
 
 def central_channel_not_found(name: str) -> str:
     return (
-        f"No channel named #{name} is visible to the bot. Create it, invite the bot into it "
+        f"No channel named #{name} is visible to the bot (archived ones are not looked at). "
+        f"Create it (or unarchive it), invite the bot into it "
         f"(/invite @{settings.INCIDENT_BOT_NAME}) if it is private, or set INCIDENT_CHANNEL_ID."
     )
 

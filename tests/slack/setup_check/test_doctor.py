@@ -21,6 +21,8 @@ from django.db.migrations.recorder import MigrationRecorder
 from slack.delivery.housekeeping import STALLED_WORKER_SECONDS
 from slack.manifest import BOT_SCOPES
 from slack.setup_check import fixes
+from slack.setup_check.registry import CHECKS as REGISTERED
+from slack.setup_check.registry import Check, Finding, Probe
 from slack.web_api.errors import ChannelNotFound, SlackAuthError
 from slack.web_api.workspace import bot_user_id, central_channel_id
 from slack.workflows.config import workflow_configure, workflow_rows_ensure
@@ -172,6 +174,23 @@ def test_a_central_channel_that_does_not_exist_fails_with_the_lookups_words(
     assert raised.value.message == fixes.central_channel_not_found("no-such-channel")
 
 
+def test_an_archived_central_channel_fails(slack, worker_alive, settings):
+    incidents = slack.workspace.channel_named("incidents")
+    incidents["is_archived"] = True
+
+    code, lines = doctor("--check", "token", "--check", "central_channel")
+
+    assert code == 1
+    assert "or unarchive it" in line(lines, "central channel")  # looked up by name
+    settings.INCIDENT_CHANNEL_ID = incidents["id"]
+    code, lines = doctor("--check", "token", "--check", "central_channel")
+    assert code == 1
+    channel = line(lines, "central channel")
+    assert channel.startswith("fail")
+    assert "is archived" in channel
+    assert "Unarchive #incidents" in channel
+
+
 def test_a_configured_channel_id_that_does_not_exist_fails(slack, worker_alive, settings):
     settings.INCIDENT_CHANNEL_ID = "C0NOSUCH"
 
@@ -294,6 +313,30 @@ def test_plain_http_against_real_slack_fails(settings):
     assert "https" in line(lines, "SITE_URL").split("Fix:")[1]
 
 
+def test_plain_http_over_socket_mode_only_warns(settings):
+    # Slack reaches Response over the socket; only the links posted into Slack are plain http.
+    settings.DEBUG = False
+    settings.SLACK_API_BASE_URL = settings.REAL_SLACK_API
+    settings.SITE_URL = "http://response.example.com"
+    settings.SLACK_TRANSPORT = "socket"
+
+    code, lines = doctor("--check", "site_url")
+
+    assert code == 0
+    assert line(lines, "SITE_URL").startswith("warn")
+    assert "links posted in Slack" in line(lines, "SITE_URL")
+
+
+def test_an_app_level_token_as_the_bot_token_fails_before_asking_slack(settings):
+    settings.SLACK_TOKEN = "xapp-1-A0-pasted-here"
+    settings.SLACK_API_BASE_URL = "http://127.0.0.1:9/api/"  # nothing there: Slack is not asked
+
+    code, lines = doctor("--check", "token")
+
+    assert code == 1
+    assert line(lines, "Slack token").endswith(f"Fix: {fixes.APP_TOKEN_AS_BOT_TOKEN}")
+
+
 def test_socket_mode_with_a_bot_token_as_app_token_fails_the_settings(settings):
     settings.SLACK_TRANSPORT = "socket"
     settings.SLACK_APP_TOKEN = "xoxb-sandbox"
@@ -413,6 +456,21 @@ def test_an_enabled_workflow_without_its_settings_fails(slack, worker_alive):
     assert "enabled without API key" in statuspage
     assert "Slack → Workflows → Statuspage" in statuspage
     assert status(lines, "PagerDuty") == "ok"
+
+
+def test_a_check_that_breaks_fails_alone_and_hides_no_other(db, monkeypatch):
+    def broken(probe: Probe) -> Finding:
+        raise RuntimeError("a bug in this check")
+
+    monkeypatch.setitem(REGISTERED, "broken", Check("broken", "broken check", broken))
+
+    code, lines = doctor("--check", "broken", "--check", "database")
+
+    assert code == 1
+    assert line(lines, "broken check").startswith(
+        "fail  broken check: the check itself failed (RuntimeError: a bug in this check)"
+    )
+    assert status(lines, "database") == "ok"
 
 
 def test_an_unknown_check_is_an_error(db):
