@@ -163,10 +163,14 @@ def queue(probe: Probe) -> Finding:
         waiting, oldest = cursor.fetchone()
     if waiting and oldest is not None and oldest > BACKLOG_WARN_SECONDS:
         return warn(
-            f"{waiting} jobs due and waiting, the oldest for {int(oldest)} s",
+            f"{_jobs(waiting)} due and waiting, the oldest for {int(oldest)} s",
             "The workers do not keep up: run more of them, or raise WORKER_CONCURRENCY.",
         )
-    return ok(f"{waiting} jobs due" if waiting else "nothing waiting")
+    return ok(f"{_jobs(waiting)} due" if waiting else "nothing waiting")
+
+
+def _jobs(count: int) -> str:
+    return f"{count} job" if count == 1 else f"{count} jobs"
 
 
 # --- Slack: token, scopes, central channel ---------------------------------------------------

@@ -144,14 +144,17 @@ def _run_one(check: Check, probe: Probe, earlier: dict[str, Result]) -> Result:
     return Result(check.name, check.title, finding.status, finding.message, finding.fix)
 
 
-def summary(results: list[Result]) -> str:
-    """One line for ``make run``'s start: the counts, and which checks failed."""
+def summary(results: list[Result], *, point_to_doctor: bool = True) -> str:
+    """One line for ``make run``'s start: the counts, and which checks failed (and, where the
+    fixes are not shown beside it, where to read them)."""
     counts = {status: sum(1 for r in results if r.status == status) for status in Status}
     text = f"Setup check: {counts[Status.OK]} ok, {counts[Status.WARN]} warn, "
     text += f"{counts[Status.FAIL]} fail"
     failed = [r.title for r in results if r.status == Status.FAIL]
     if failed:
-        text += f" ({', '.join(failed)}); `python manage.py doctor` says how to fix"
+        text += f" ({', '.join(failed)})"
+        if point_to_doctor:
+            text += "; `python manage.py doctor` says how to fix"
     return text
 
 

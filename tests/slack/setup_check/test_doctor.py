@@ -439,7 +439,7 @@ def test_jobs_just_deferred_are_no_backlog(slack, worker_alive):
 
     assert code == 0
     assert line(lines, "job queue").startswith("ok")
-    assert "1 jobs due" in line(lines, "job queue")
+    assert "1 job due" in line(lines, "job queue")
 
 
 def test_an_enabled_workflow_without_its_settings_fails(slack, worker_alive):
@@ -497,7 +497,7 @@ def test_the_admin_page_shows_the_same_checks_to_staff(slack, worker_alive, clie
     assert 'class="setup-fail" data-check="scopes"' in text
     assert "missing pins:read" in text
     assert "reinstall the app" in text
-    assert "fail (scopes)" in text
+    assert "Setup check: 11 ok, 0 warn, 1 fail (scopes)</p>" in text
 
 
 def test_the_admin_page_is_for_staff_only(db, client):
