@@ -100,4 +100,5 @@ def socket_mode(socket: SocketMode) -> JsonDict:
         "connected": socket.connected(),
         "connections": socket.clients(),
         "connections_opened": socket.connections_opened,
+        "acks_held": socket.acks_held,
     }

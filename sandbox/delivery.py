@@ -259,7 +259,8 @@ _FORM = "application/x-www-form-urlencoded"
 def _socket_answer(sent: Sent) -> Answer:
     """An acknowledgement as if it were an HTTP answer; no acknowledgement in time, a timeout."""
     if not sent.acknowledged:
-        return Answer(None, latency_ms=sent.latency_ms, error="timeout", transport="socket")
+        error = "ack_held_back" if sent.ack_held_back else "timeout"
+        return Answer(None, latency_ms=sent.latency_ms, error=error, transport="socket")
     body = json.dumps(sent.payload).encode() if sent.payload else b""
     return Answer(200, body, "application/json", sent.latency_ms, transport="socket")
 

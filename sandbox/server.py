@@ -436,6 +436,10 @@ ACTS: dict[str, Callable[[Sandbox, JsonDict], Any]] = {
         "asked": s.socket_mode.ask_to_reconnect(_text(b, "reason") or "refresh_requested"),
     },
     "/sandbox/socket/drop": lambda s, b: {"ok": True, "dropped": s.socket_mode.drop()},
+    "/sandbox/socket/hold_acks": lambda s, b: {
+        "ok": True,
+        "to_hold": s.socket_mode.hold_acks(int(b.get("events") or 1)),
+    },
     "/sandbox/misconfig": lambda s, b: s.misconfig.set(b),
     "/sandbox/reset": _reset,
 }

@@ -10,7 +10,8 @@ come in time is sent again, as Slack does, by ``Delivery``'s retries: the envelo
 an envelope due while it is between connections waits for the next one (an event longer than a
 command or a click, see ``EVENT_WAITS_FOR_A_CONNECTION``), and is otherwise not acknowledged.
 The control API can ask every client to reconnect (a ``disconnect`` envelope, then the old
-connection is closed) or drop the connections outright.
+connection is closed), drop the connections outright, or hold back the acknowledgements of the
+next few events (received but taken as too late, so Slack sends those events again).
 
 The WebSocket server is ``websockets``' threaded one, on a free port beside the HTTP server.
 """
@@ -77,6 +78,7 @@ class Acked:
 
     arrived: threading.Event = field(default_factory=threading.Event)
     payload: JsonDict | None = None
+    held_back: bool = False  # its acknowledgement is to be taken as too late
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Sent:
     acknowledged: bool
     payload: JsonDict | None
     latency_ms: int
+    ack_held_back: bool = False
 
 
 class SocketMode:
@@ -114,6 +117,8 @@ class SocketMode:
         self._ids = itertools.count(1)
         self._server: Server | None = None
         self.connections_opened = 0
+        self._acks_to_hold = 0
+        self.acks_held = 0
 
     # --- Serving -------------------------------------------------------------------------------
 
@@ -203,6 +208,8 @@ class SocketMode:
         if waiting is None:
             logger.info("an acknowledgement for no envelope waiting: %s", ack.get("envelope_id"))
             return
+        if waiting.held_back:
+            return  # as if it came after the timeout
         payload = ack.get("payload")
         waiting.payload = payload if isinstance(payload, dict) else None
         waiting.arrived.set()
@@ -248,6 +255,10 @@ class SocketMode:
             client = self._clients[next(self._turn) % len(self._clients)]
             client.envelopes += 1
             self._pending[envelope_id] = waiting
+            if kind == "events_api" and not retry_attempt and self._acks_to_hold:
+                self._acks_to_hold -= 1
+                self.acks_held += 1
+                waiting.held_back = True
         started = time.monotonic()
         try:
             # A client gone with it: as if never acknowledged.
@@ -258,7 +269,7 @@ class SocketMode:
             with self._lock:
                 self._pending.pop(envelope_id, None)
         latency = round((time.monotonic() - started) * 1000)
-        return Sent(envelope_id, acknowledged, waiting.payload, latency)
+        return Sent(envelope_id, acknowledged, waiting.payload, latency, waiting.held_back)
 
     # --- Control -------------------------------------------------------------------------------
 
@@ -275,6 +286,13 @@ class SocketMode:
         if clients:
             threading.Timer(CLOSE_AFTER_DISCONNECT, self._close, args=(clients,)).start()
         return len(clients)
+
+    def hold_acks(self, events: int) -> int:
+        """Take the acknowledgements of the next ``events`` first deliveries of events as too
+        late: Response handles them, and Slack sends them again. How many are left to hold."""
+        with self._lock:
+            self._acks_to_hold += max(0, events)
+            return self._acks_to_hold
 
     def drop(self) -> int:
         """Cut every connection with no closing handshake, as a network failure does."""

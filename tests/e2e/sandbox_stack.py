@@ -206,6 +206,10 @@ class SandboxClient:
         """Cut Socket Mode connections with no goodbye, as a network failure does."""
         return int(self.post("/sandbox/socket/drop")["dropped"])
 
+    def hold_socket_acks(self, events: int = 1) -> int:
+        """Take the acks of the next ``events`` events as too late, so they are sent again."""
+        return int(self.post("/sandbox/socket/hold_acks", {"events": events})["to_hold"])
+
     def wait_for_socket(self, opened: int = 1, timeout: float = 60) -> JsonDict:
         """Until a client is connected, having opened at least ``opened`` connections in all."""
         return self.wait_for(

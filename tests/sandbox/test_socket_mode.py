@@ -273,6 +273,21 @@ def test_dropping_cuts_the_connection_without_a_close(sandbox: Sandbox, clients,
     assert state["connected"] is False and state["connections_opened"] == 1
 
 
+def test_a_held_back_ack_makes_the_event_come_again(sandbox: Sandbox, clients, control):
+    client = clients()
+    assert control("/sandbox/socket/hold_acks", {"events": 1}) == {"ok": True, "to_hold": 1}
+
+    sandbox.people.message("U0ALICE", "C0INCIDENTS", "hello", None)
+    sent = _wait_for(lambda: len(client.envelopes("events_api")) >= 2 and client.envelopes())
+    _wait_for(lambda: len(sandbox.delivery.records()) == 2)
+
+    assert [e["retry_attempt"] for e in sent] == [0, 1], "acknowledged, yet not sent again"
+    first, retry = sandbox.delivery.records()
+    assert (first["status"], first["error"]) == (None, "ack_held_back")
+    assert retry["status"] == 200
+    assert control("/sandbox/socket")["acks_held"] == 1
+
+
 @pytest.fixture
 def control(sandbox: Sandbox) -> Callable[..., Any]:
     def call(path: str, body: dict[str, Any] | None = None) -> Any:
