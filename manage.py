@@ -17,12 +17,17 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "response.settings")
     from django.core.management import execute_from_command_line
 
-    from response.env import MissingSetting
+    from response.env import InvalidSetting, MissingSetting
     from slack.registry import DuplicateRegistration
 
     try:
         execute_from_command_line(sys.argv)
-    except (MissingSetting, DuplicateRegistration) as error:
+    except (MissingSetting, InvalidSetting, DuplicateRegistration) as error:
+        from slack.setup_check import unloadable
+
+        if unloadable.is_doctor(sys.argv):
+            # The setup check's own contract: a failed check and exit 1, not a start-up error.
+            sys.exit(unloadable.report(error, sys.argv, sys.stdout))
         # A configuration mistake, not a bug: say what to fix, without a traceback.
         sys.stderr.write(f"Response cannot start: {error}\n")
         sys.exit(2)

@@ -3,6 +3,7 @@
 #
 #   startup.sh [web]      wait for the database, migrate, create the admin if asked, run gunicorn
 #   startup.sh worker     wait for the database and for migrations, run the job worker
+#   startup.sh socket     the same, then hold the Socket Mode connection (SLACK_TRANSPORT=socket)
 #   startup.sh healthcheck  exit 0 when this container's web server answers /healthz
 #   startup.sh CMD ...    run any other command as-is (a shell, manage.py, ...)
 #
@@ -132,6 +133,12 @@ worker)
     wait_for_migrations
     log "starting the job worker"
     exec python manage.py procrastinate worker
+    ;;
+socket)
+    wait_for_database
+    wait_for_migrations
+    log "connecting to Slack over Socket Mode"
+    exec python manage.py slack_socket
     ;;
 healthcheck)
     healthcheck

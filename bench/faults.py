@@ -20,6 +20,12 @@ update shared from its modal, ``@incident close``; a person whose modal did not 
 click failed tries again. Reminders are made due by moving the channel's creation back
 an hour, and the cron endpoint is called every two seconds.
 
+With ``--transport socket`` Slack delivers over Socket Mode instead: two ``manage.py slack_socket``
+processes hold connections to the sandbox (which hands them out through the faulty Web API, so
+``apps.connections.open`` fails too), and every few seconds the sandbox either cuts the
+connections or asks the clients to reconnect. Envelopes in flight then go unacknowledged, and
+Slack sends the events again with ``retry_attempt``; people try their commands and clicks again.
+
 Then, counted in the sandbox: one headline per declared incident, one comms channel each, one
 reply per command, one post per reminder the ledger says was sent, one closing notice and one DM;
 the update once in the comms channel, once under the headline and once in the follower's DM, and
@@ -70,7 +76,8 @@ from bench.run import (
     wait_for,
     wait_healthy,
 )
-from tests.e2e.sandbox_stack import SandboxClient
+from sandbox.socket_mode import APP_TOKEN, CLOSE_AFTER_DISCONNECT, EVENT_WAITS_FOR_A_CONNECTION
+from tests.e2e.sandbox_stack import SandboxClient, SandboxError
 
 JsonDict = dict[str, Any]
 
@@ -85,6 +92,13 @@ ACK_LIMIT_SECONDS = 3.0
 STEP_SECONDS = 90
 # A person tries a failed command or click again this many times.
 USER_ATTEMPTS = 6
+# Over Socket Mode: the processes holding connections, the seconds between two cuts, and the
+# events whose acks are held back after each cut (Response handled them; Slack sends them again).
+SOCKET_PROCESSES = 2
+SOCKET_HAVOC_EVERY = 6.0
+SOCKET_ACKS_HELD_PER_CUT = 2
+# How long slack_socket may take to notice a cut connection and open a new one (four pings).
+RECONNECT_GRACE = 10.0
 
 
 @dataclass
@@ -100,6 +114,7 @@ class Options:
     settle_seconds: float = 240
     web: int = 1
     workers: int = 1
+    transport: str = "http"  # or "socket": deliveries over Socket Mode, cut now and then
 
 
 @dataclass
@@ -144,6 +159,10 @@ class Report:
     # SPEC §15: the incidents followed from their headline and updated from the form.
     follows: int = 0
     updates_shared: int = 0
+    # Over Socket Mode only.
+    socket_drops: int = 0
+    socket_reconnects: int = 0
+    envelopes_lost_with_a_connection: int = 0
 
     @property
     def clean(self) -> bool:
@@ -203,6 +222,9 @@ def start(options: Options, workdir: Path) -> DrillStack:
     # five: the drill cuts every connection and waits for everything to finish.
     env.update(JOB_STUCK_AFTER_SECONDS="60")
     env.update(SANDBOX_RESPONSE_URL=to_response.url, SLACK_SIGNING_SECRET=secret)
+    if options.transport == "socket":
+        # The sandbox reads the app token it accepts from the same variable.
+        env.update(SLACK_TRANSPORT="socket", SLACK_APP_TOKEN=APP_TOKEN)
     stack = Stack(workdir, env, port)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -220,6 +242,14 @@ def start(options: Options, workdir: Path) -> DrillStack:
     for n, web_port in enumerate(web_ports, start=1):
         wait_healthy(stack, port=web_port, name="web" if options.web == 1 else f"web{n}")
     wait_for(lambda: _answers(sandbox), "the sandbox to answer", 30)
+    if options.transport == "socket":
+        for number in range(1, SOCKET_PROCESSES + 1):
+            stack.start(f"socket-{number}", [sys.executable, "manage.py", "slack_socket"])
+        wait_for(
+            lambda: len(sandbox.socket()["connections"]) == SOCKET_PROCESSES,
+            "the Socket Mode processes to connect",
+            60,
+        )
     return drill
 
 
@@ -294,8 +324,7 @@ class Scenario:
             except AssertionError:
                 continue  # the modal did not open; Response said why; try again
             view = views[-1]
-            values = _report_values(view["view"], run.title)
-            answer = self.slack.submit(run.reporter, view["id"], values)
+            answer = self._submit(run, view)
             if answer.get("closed") and not answer.get("errors"):
                 break
             raise AssertionError(f"the form was refused: {answer}")
@@ -304,6 +333,22 @@ class Scenario:
         run.incident_id = int(
             self.db.value("SELECT id FROM core_incident WHERE title = %s", (run.title,))
         )
+
+    def _submit(self, run: IncidentRun, view: JsonDict) -> JsonDict:
+        """Submit the form; if Slack got no answer in time (over Socket Mode, the connection
+        went), the modal says so and stays open: the person looks in #incidents for their
+        incident, as they would, and submits again only when it is not there."""
+        values = _report_values(view["view"], run.title)
+        for attempt in range(USER_ATTEMPTS):
+            run.user_retries += int(attempt > 0)
+            answer = self.slack.submit(run.reporter, view["id"], values)
+            if answer.get("status") == 200:
+                return answer
+            time.sleep(2)
+            if self.db.value("SELECT 1 FROM core_incident WHERE title = %s", (run.title,)):
+                self.slack.close_view(run.reporter, view["id"])
+                return {"closed": True, "errors": None}
+        return answer
 
     def _headline(self, run: IncidentRun) -> JsonDict:
         return self.slack.wait_for(
@@ -316,12 +361,19 @@ class Scenario:
         run.channel_requested = True
         for attempt in range(USER_ATTEMPTS):
             run.user_retries += int(attempt > 0)
-            answer = self.slack.click(
-                run.reporter,
-                CREATE_COMMS_CHANNEL,
-                channel="#incidents",
-                message_ts=headline["ts"],
-            )
+            try:
+                answer = self.slack.click(
+                    run.reporter,
+                    CREATE_COMMS_CHANNEL,
+                    channel="#incidents",
+                    message_ts=headline["ts"],
+                )
+            except SandboxError as error:
+                # An earlier click got through though its answer was lost (over Socket Mode,
+                # with its connection): the headline has no button any more.
+                if attempt and "action_not_found" in str(error):
+                    return
+                raise
             if answer.get("status") == 200:
                 return
         raise AssertionError("Create comms channel never went through")
@@ -509,6 +561,8 @@ class Chaos:
     worker_restarts: int = 0
     connections_terminated: int = 0
     cron_failures: list[str] = field(default_factory=list)
+    # (wall time, what) of each Socket Mode cut: "drop" or "reconnect".
+    socket_cuts: list[tuple[float, str]] = field(default_factory=list)
 
 
 def cron(drill: DrillStack, chaos: Chaos, stop: threading.Event) -> None:
@@ -559,6 +613,48 @@ def havoc(
         wait_for(lambda: sum(r.closed or bool(r.error) for r in runs) >= third, "closings", 900)
         chaos.connections_terminated += terminate_other_connections(db)
         say(f"  terminated {chaos.connections_terminated} database connections")
+
+
+def cut_sockets(drill: DrillStack, chaos: Chaos, stop: threading.Event) -> None:
+    """Over Socket Mode: every few seconds, drop the connections or ask for a reconnect, in
+    turn, as a flaky network and Slack's own link refreshes do."""
+    while not stop.wait(SOCKET_HAVOC_EVERY):
+        what = "drop" if len(chaos.socket_cuts) % 2 == 0 else "reconnect"
+        chaos.socket_cuts.append((time.time(), what))
+        cut = drill.sandbox.drop_socket if what == "drop" else drill.sandbox.ask_socket_to_reconnect
+        say(f"  Socket Mode: {what} ({cut()} connections)")
+        drill.sandbox.hold_socket_acks(SOCKET_ACKS_HELD_PER_CUT)
+
+
+def socket_answers(
+    drill: DrillStack, cuts: list[tuple[float, str]], ack_timeout: float = ACK_LIMIT_SECONDS
+) -> tuple[list[str], float, int]:
+    """Over Socket Mode, from the sandbox's record of its envelopes: those acknowledged late,
+    those never acknowledged that no cut explains, the slowest ack in ms, and how many went
+    unacknowledged because their connection was cut under them (Slack then sends an event again,
+    and a person tries again)."""
+    problems: list[str] = []
+    slowest, explained = 0.0, 0
+    for delivery in drill.sandbox.deliveries():
+        if delivery["error"] == "ack_held_back":
+            continue  # answered in time; the drill held the ack back itself
+        latency = float(delivery["latency_ms"] or 0)
+        if delivery["status"] == 200:
+            slowest = max(slowest, latency)
+            if latency > ack_timeout * 1000:
+                problems.append(f"{delivery['summary']} acknowledged after {latency:.0f} ms")
+            continue
+        # Recorded when the sandbox gave up: it waited for a connection, then for the ack. A cut
+        # in that time, or just before while the client was noticing and reconnecting, explains
+        # it.
+        ended = float(delivery["at"])
+        waited = EVENT_WAITS_FOR_A_CONNECTION + ack_timeout + CLOSE_AFTER_DISCONNECT
+        began = ended - waited - RECONNECT_GRACE
+        if any(began <= at <= ended for at, _ in cuts):
+            explained += 1
+        else:
+            problems.append(f"{delivery['summary']} not acknowledged, with no cut to explain it")
+    return problems, slowest, explained
 
 
 # --- Settling and counting ------------------------------------------------------------------------
@@ -806,29 +902,50 @@ def drill(options: Options, workdir: Path) -> Report:
             target=havoc, args=(stack, db, options, runs, chaos), daemon=True
         )
         threads.append(havoc_thread)
+        stop_cutting = threading.Event()
+        if options.transport == "socket":
+            threads.append(
+                threading.Thread(target=cut_sockets, args=(stack, chaos, stop_cutting), daemon=True)
+            )
         for thread in threads:
             thread.start()
         say(f"Running {len(runs)} incidents, {options.parallel} at a time ...")
         _run_all(Scenario(stack, db), runs, options.parallel)
+        stop_cutting.set()
         havoc_thread.join(timeout=5)
         say("Waiting for the last jobs (retries back off; a dead worker's jobs are requeued) ...")
         settle(stack, db, options.settle_seconds)
         stop_background.set()
         duplicates, losses = count(stack, db, runs)
         problems, slowest = slow_answers(stack.acks.answers, chaos.cron_failures)
+        lost_with_a_connection = 0
+        if options.transport == "socket":
+            over_socket, slowest_ack, lost_with_a_connection = socket_answers(
+                stack, chaos.socket_cuts
+            )
+            problems += over_socket
+            slowest = max(slowest, slowest_ack)
+            redeliveries = sum(1 for d in stack.sandbox.deliveries() if d["attempt"])
+            held_back = int(stack.sandbox.socket()["acks_held"])
+        else:
+            redeliveries = sum(1 for a in stack.acks.answers if a.retry_num)
+            held_back = stack.acks.held
         retries = int(db.value("SELECT count(*) FROM slack_failedattempt") or 0)
         return Report(
             options=asdict(options) | {"database_url": None},
             incidents_declared=sum(r.incident_id is not None for r in runs),
             faults_injected={k: v for k, v in stack.faults.injected.items() if ":" not in k},
             web_api_calls=stack.faults.calls,
-            events_held_back=stack.acks.held,
-            slack_redeliveries=sum(1 for a in stack.acks.answers if a.retry_num),
+            events_held_back=held_back,
+            slack_redeliveries=redeliveries,
             job_retries=retries,
             user_retries=sum(r.user_retries for r in runs),
             worker_kills=chaos.worker_kills,
             worker_restarts=chaos.worker_restarts,
             connections_terminated=chaos.connections_terminated,
+            socket_drops=sum(1 for _, what in chaos.socket_cuts if what == "drop"),
+            socket_reconnects=sum(1 for _, what in chaos.socket_cuts if what == "reconnect"),
+            envelopes_lost_with_a_connection=lost_with_a_connection,
             duplicates=duplicates,
             losses=losses,
             slow_or_failed_answers=problems,
@@ -882,6 +999,15 @@ def print_report(report: Report) -> None:
         f"  worker killed {report.worker_kills}, restarted {report.worker_restarts}, "
         f"database connections terminated "
         f"{report.connections_terminated}",
+        *(
+            [
+                f"  over Socket Mode: connections dropped {report.socket_drops} times, asked to "
+                f"reconnect {report.socket_reconnects} times; "
+                f"{report.envelopes_lost_with_a_connection} envelopes went with a connection"
+            ]
+            if report.options.get("transport") == "socket"
+            else []
+        ),
         f"  slowest answer to Slack {report.slowest_answer_ms:g} ms",
         f"  duplicates {len(report.duplicates)}, losses {len(report.losses)}, late or failed "
         f"answers {len(report.slow_or_failed_answers)}, scenario errors "
@@ -914,6 +1040,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=3, help="incidents run at once (3)")
     parser.add_argument("--web", type=int, default=1, help="web processes, round-robin (1)")
     parser.add_argument("--workers", type=int, default=1, help="job worker processes (1)")
+    parser.add_argument(
+        "--transport", choices=("http", "socket"), default="http", help="how Slack delivers"
+    )
     args = parser.parse_args(argv)
     if args.web < 1 or args.workers < 1:
         parser.error("--web and --workers need at least 1")
@@ -925,6 +1054,7 @@ def main(argv: list[str] | None = None) -> int:
         parallel=args.parallel,
         web=args.web,
         workers=args.workers,
+        transport=args.transport,
     )
 
     def interrupted(signum: int, frame: Any) -> None:

@@ -15,7 +15,10 @@ that a slow answer cannot hide the ones queued behind it):
    close), counting the Web API calls the stand-in receives, and the time from the submission to
    the headline;
 2. a realistic mix at ``--rate`` requests/s for ``--duration`` seconds;
-3. a ramp of events alone, step by step, until Response saturates.
+3. the same mix again over Socket Mode: ``manage.py slack_socket`` connected to a Socket Mode
+   server (the sandbox's, ``sandbox.socket_mode``), every request sent as an envelope and timed
+   until its acknowledgement, for the latency of both transports side by side;
+4. a ramp of events alone, step by step, until Response saturates.
 
 The report is printed and written as JSON to ``bench/results/<UTC timestamp>.json``.
 """
@@ -49,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from sandbox.socket_mode import APP_TOKEN, SocketMode, envelope_payload
 from slack.incoming.signature import compute_signature
 from tests.slack.fake_slack import INCIDENTS_CHANNEL_ID, FakeSlack, JsonDict, Reply
 
@@ -188,7 +192,11 @@ class Driver:
         self.secret = secret
         self.threads = threads
 
-    def send(self, connection: http.client.HTTPConnection, request: Request) -> int:
+    def connect(self) -> http.client.HTTPConnection | None:
+        return http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
+
+    def send(self, connection: http.client.HTTPConnection | None, request: Request) -> int:
+        assert connection is not None
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": request.content_type,
@@ -207,15 +215,16 @@ class Driver:
 
     def one(self, request: Request) -> Result:
         """A single request, on its own connection (for the lifecycle)."""
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
+        connection = self.connect()
         try:
             return self._timed(connection, request.kind, lambda: request, time.perf_counter())
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
 
     def _timed(
         self,
-        connection: http.client.HTTPConnection,
+        connection: http.client.HTTPConnection | None,
         kind: str,
         build: Callable[[], Request],
         due: float,
@@ -226,7 +235,8 @@ class Driver:
             kind = request.kind
             status = self.send(connection, request)
         except (OSError, http.client.HTTPException) as error:
-            connection.close()
+            if connection is not None:
+                connection.close()
             return Result(kind, due, started, time.perf_counter(), None, type(error).__name__)
         return Result(kind, due, started, time.perf_counter(), status)
 
@@ -238,7 +248,7 @@ class Driver:
         lock = threading.Lock()
 
         def sender() -> None:
-            connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
+            connection = self.connect()
             try:
                 while (item := due.get()) is not None:
                     index, when = item
@@ -246,7 +256,8 @@ class Driver:
                     with lock:
                         results.append(result)
             finally:
-                connection.close()
+                if connection is not None:
+                    connection.close()
 
         pool = [threading.Thread(target=sender, daemon=True) for _ in range(self.threads)]
         for thread in pool:
@@ -263,6 +274,44 @@ class Driver:
         for thread in pool:
             thread.join()
         return results
+
+
+class SocketDriver(Driver):
+    """The same requests as envelopes on the Socket Mode connection Response holds, each timed
+    until its acknowledgement; one not acknowledged in time counts as a timeout."""
+
+    def __init__(self, socket_mode: SocketMode, threads: int) -> None:
+        super().__init__(port=0, secret="", threads=threads)
+        self.socket_mode = socket_mode
+
+    def connect(self) -> None:
+        return None  # one WebSocket, shared: Response opened it
+
+    def send(self, connection: http.client.HTTPConnection | None, request: Request) -> int:
+        sent = self.socket_mode.send(request.path, envelope_payload(request.path, request.body))
+        if sent is None:
+            raise ConnectionError("no Socket Mode connection")
+        if not sent.acknowledged:
+            raise TimeoutError("not acknowledged")
+        return 200
+
+
+def start_socket_mode(stack: Stack) -> SocketMode:
+    """A Socket Mode server, handed out by the stand-in's apps.connections.open, and
+    ``manage.py slack_socket`` connected to it."""
+    socket_mode = SocketMode(HOST, REQUEST_TIMEOUT, app_token=APP_TOKEN)
+    socket_mode.serve()
+    assert stack.slack is not None
+    stack.slack.on("apps.connections.open", lambda params: socket_mode.connections_open(APP_TOKEN))
+    stack.socket_mode = socket_mode
+    stack.start(
+        "socket",
+        [sys.executable, "manage.py", "slack_socket"],
+        SLACK_TRANSPORT="socket",
+        SLACK_APP_TOKEN=APP_TOKEN,
+    )
+    wait_for(socket_mode.connected, "slack_socket to connect", timeout=60)
+    return socket_mode
 
 
 # --- Statistics --------------------------------------------------------------------------------
@@ -329,12 +378,13 @@ class Stack:
     env: dict[str, str]
     port: int
     slack: SlowSlack | None = None
+    socket_mode: SocketMode | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start(self, name: str, argv: list[str]) -> None:
+    def start(self, name: str, argv: list[str], **extra_env: str) -> None:
         log = (self.workdir / f"{name}.log").open("wb")
         self.processes[name] = subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            argv, cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT
         )
 
     def check_alive(self) -> None:
@@ -360,6 +410,8 @@ class Stack:
                 process.wait()
         if self.slack is not None:
             self.slack.stop()
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
 
 
 def scrape_metrics(stack: Stack) -> dict[str, Any]:
@@ -685,6 +737,19 @@ def latency_table(summary: dict[str, Any]) -> Iterator[str]:
         yield f"  {kind:<20}{row['count']:>7}{row['errors']:>8}{cells}"
 
 
+def transport_table(http: dict[str, Any], socket: dict[str, Any]) -> Iterator[str]:
+    columns = ("p50", "p95", "p99")
+    head = "".join(f"{f'http {c}':>10}" for c in columns) + "".join(
+        f"{f'socket {c}':>12}" for c in columns
+    )
+    yield f"  {'kind':<20}{head}{'errors h/s':>12}"
+    for kind in http:
+        h, s = http[kind], socket.get(kind, {"latency_ms": {}, "errors": 0})
+        cells = "".join(f"{h['latency_ms'].get(c, float('nan')):10.1f}" for c in columns)
+        cells += "".join(f"{s['latency_ms'].get(c, float('nan')):12.1f}" for c in columns)
+        yield f"  {kind:<20}{cells}{h['errors']:>6}/{s['errors']}"
+
+
 def drain_line(report: dict[str, Any]) -> str:
     mix = report["mix"]
     if mix["worker_drain_s"] is not None:
@@ -734,6 +799,9 @@ def print_report(report: dict[str, Any]) -> None:
         f"{report['mix']['submission_to_headline_ms']} "
         f"({report['mix']['headlines_seen']}/{report['mix']['submissions']} headlines seen)",
         drain_line(report),
+        "",
+        "The same mix, acknowledgement latency over HTTP and over Socket Mode (ms):",
+        *transport_table(report["mix"]["latency"], report["socket_mix"]["latency"]),
         "",
         f"Ramp of events alone ({report['ramp']['step_seconds']:g} s a step):",
         saturation_line(report["ramp"]),
@@ -874,6 +942,17 @@ def run_all(args: argparse.Namespace, stack: Stack, db: Database, secret: str) -
         if at is not None:
             delays.append((at - sent) * 1000)
 
+    print(
+        f"The same mix over Socket Mode, {args.rate:g} req/s for {args.duration:g} s ...",
+        flush=True,
+    )
+    socket_driver = SocketDriver(start_socket_mode(stack), args.threads)
+    socket_driver.run(20, 1, events_only(traffic))  # warm the socket process, as the web above
+    db.wait_idle(stack, timeout=args.drain)
+    socket_results = socket_driver.run(args.rate, args.duration, mixed(traffic, db, run_id + "s"))
+    stack.check_alive()
+    db.wait_idle(stack, timeout=args.drain)
+
     print("Ramp of events alone ...", flush=True)
     steps = [float(x) for x in args.ramp.split(",") if x.strip()]
     ramped = ramp(driver, traffic, steps, args.ramp_step)
@@ -904,6 +983,7 @@ def run_all(args: argparse.Namespace, stack: Stack, db: Database, secret: str) -
             "worker_drain_s": drain_s,
             "jobs_left_after_drain_wait": backlog,
         },
+        "socket_mix": {"latency": summarise(socket_results)},
         "ramp": ramped,
         "lifecycle": life,
         "metrics_scrape": scraped,

@@ -20,6 +20,10 @@ class MissingSetting(ImproperlyConfigured):
     """A required variable is unset; the message says which and where it comes from."""
 
 
+class InvalidSetting(ImproperlyConfigured):
+    """A variable holds something unusable; the message says which and what it should hold."""
+
+
 def env_str(name: str, default: str = "") -> str:
     """The variable's value; set but empty counts as unset (``FOO=`` in .env keeps the default)."""
     return (os.environ.get(name) or "").strip() or default

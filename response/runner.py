@@ -10,9 +10,11 @@ Values missing from the environment and ``.env`` get local ones (``response/loca
 ``SITE_URL`` is the address printed, and Slack calls go to the local sandbox address unless a real
 ``SLACK_TOKEN`` is set.
 Then the Slack sandbox (``python -m sandbox``) runs beside them, with the same signing secret,
-delivering to this web server and keeping its workspace in the data directory.
-The web server and the worker share ``<data dir>/metrics`` (emptied at each start): ``/metrics``
-adds up both, when ``METRICS_TOKEN`` is set.
+delivering to this web server and keeping its workspace in the data directory. With
+``SLACK_TRANSPORT=socket``, ``manage.py slack_socket`` runs too and Slack's (or the sandbox's)
+deliveries come over Socket Mode instead. The web server and the worker share
+``<data dir>/metrics`` (emptied at each start): ``/metrics`` adds up both, when ``METRICS_TOKEN``
+is set.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -57,11 +62,15 @@ def main() -> int:
         + " procrastinate worker",
         "cron": f"{_quote([sys.executable, '-m', 'response.ticker'])}",
     }
+    if os.environ.get("SLACK_TRANSPORT", "").strip().lower() == "socket":
+        # Slack's deliveries come over the WebSocket this process opens (SPEC §17).
+        processes["socket"] = f"{_quote(manage)} slack_socket"
     sandbox = _uses_sandbox()
     if sandbox:
         _configure_sandbox(data_dir, port)
         processes["sandbox"] = _quote([sys.executable, "-m", "sandbox"])
     _print_banner(sandbox=sandbox)
+    _report_setup_check(manage, port)
     return _supervise(processes)
 
 
@@ -133,6 +142,50 @@ def _print_banner(*, sandbox: bool) -> None:
         ),
         flush=True,
     )
+
+
+# How long the setup check's summary waits for the web server, and may take itself. It re-checks
+# for a while what fails at first (the worker, the sandbox may still be starting).
+SETUP_CHECK_WAIT_SECONDS = 120
+SETUP_CHECK_SETTLE_SECONDS = "15"
+
+
+def _report_setup_check(manage: list[str], port: str) -> None:
+    """Print the setup check's one-line summary (``doctor --summary``) once the web server
+    answers. It runs beside the processes, so start-up never waits for it, and whatever goes
+    wrong in it (Slack down, say) ends in that line, not in start-up."""
+    threading.Thread(target=_setup_check_summary, args=(manage, port), daemon=True).start()
+
+
+def _setup_check_summary(manage: list[str], port: str) -> None:
+    try:
+        if not _wait_until_answers(f"http://127.0.0.1:{port}/healthz", SETUP_CHECK_WAIT_SECONDS):
+            return  # the web server's own output says why it did not start
+        result = subprocess.run(
+            [*manage, "doctor", "--summary", "--settle", SETUP_CHECK_SETTLE_SECONDS],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=SETUP_CHECK_WAIT_SECONDS,
+        )
+        lines = result.stdout.strip().splitlines()
+        # Without its line, doctor could not start: its last word on stderr says why.
+        reason = (result.stderr.strip().splitlines() or ["manage.py doctor printed nothing"])[-1]
+        print(lines[-1] if lines else f"Setup check: did not run ({reason})", flush=True)
+    except (OSError, subprocess.SubprocessError) as error:
+        print(f"Setup check: did not run ({error})", flush=True)
+
+
+def _wait_until_answers(url: str, seconds: float) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with opener.open(url, timeout=5):
+                return True
+        except OSError:  # URLError and HTTPError included: not answering 200 yet
+            time.sleep(0.5)
+    return False
 
 
 def _supervise(commands: dict[str, str]) -> int:

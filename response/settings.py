@@ -11,7 +11,15 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 from pythonjsonlogger.core import RESERVED_ATTRS
 
-from response.env import derive_fernet_key, env_bool, env_int, env_list, env_required, env_str
+from response.env import (
+    InvalidSetting,
+    derive_fernet_key,
+    env_bool,
+    env_int,
+    env_list,
+    env_required,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Values already in the environment win over .env, so a deployment can override a checked-out file.
@@ -121,6 +129,30 @@ INCIDENT_BOT_NAME = env_str("INCIDENT_BOT_NAME", "incident")
 SLACK_API_TIMEOUT = float(env_str("SLACK_API_TIMEOUT", "10"))
 # How many times the client itself retries a 429 (after Retry-After) or a dropped connection.
 SLACK_API_MAX_RETRIES = int(env_str("SLACK_API_MAX_RETRIES", "3"))
+# How Slack reaches Response (SPEC §17): HTTP requests to /slack/*, or Socket Mode, a WebSocket
+# that `manage.py slack_socket` opens to Slack (no public URL needed).
+SLACK_TRANSPORT = env_str("SLACK_TRANSPORT", "http").lower()
+if SLACK_TRANSPORT not in ("http", "socket"):
+    raise InvalidSetting(f"SLACK_TRANSPORT must be http or socket; got {SLACK_TRANSPORT!r}.")
+# The app-level token (xapp-…) Socket Mode connects with; the sandbox accepts its own fixed one.
+SLACK_APP_TOKEN = env_str(
+    "SLACK_APP_TOKEN",
+    "" if SLACK_API_BASE_URL.rstrip("/") == REAL_SLACK_API.rstrip("/") else "xapp-sandbox",
+)
+_WHERE_APP_TOKENS_ARE = (
+    "It is an App-Level Token with the connections:write scope, made on your Slack app's "
+    "'Basic Information' page under 'App-Level Tokens'."
+)
+if SLACK_TRANSPORT == "socket" and not SLACK_APP_TOKEN:
+    SLACK_APP_TOKEN = env_required(
+        "SLACK_APP_TOKEN", f"SLACK_TRANSPORT is socket. {_WHERE_APP_TOKENS_ARE}"
+    )
+if SLACK_TRANSPORT == "socket" and not SLACK_APP_TOKEN.startswith("xapp-"):
+    # Never echo the value: it may be a working bot or user token pasted in the wrong place.
+    raise InvalidSetting(
+        "SLACK_APP_TOKEN must be an app-level token, starting with xapp- (a bot token, xoxb-, "
+        f"belongs in SLACK_TOKEN). {_WHERE_APP_TOKENS_ARE}"
+    )
 
 # --- Cron and secrets at rest ------------------------------------------------------------------
 

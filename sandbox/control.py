@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sandbox.errors import SlackError
 from sandbox.seed import BOT_USER_ID, JsonDict
+from sandbox.socket_mode import SocketMode
 from sandbox.state import Workspace
 
 
@@ -91,3 +92,13 @@ def views(ws: Workspace, user: str) -> list[JsonDict]:
             }
             for e in ws.stack(user)
         ]
+
+
+def socket_mode(socket: SocketMode) -> JsonDict:
+    """Socket Mode's connections now, and how many were ever opened (reconnects included)."""
+    return {
+        "connected": socket.connected(),
+        "connections": socket.clients(),
+        "connections_opened": socket.connections_opened,
+        "acks_held": socket.acks_held,
+    }

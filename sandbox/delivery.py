@@ -4,7 +4,8 @@ Events go out on background threads, one queue per channel so that a channel's e
 order, and are retried as Slack retries them (``X-Slack-Retry-Num`` and ``X-Slack-Retry-Reason``)
 when Response does not acknowledge them with a 2xx within the acknowledgement timeout. Slash
 commands and interactions are sent once, by the person's own request: Slack never retries those.
-Every attempt is recorded for ``/sandbox/deliveries``.
+Every attempt is recorded for ``/sandbox/deliveries``. While a Socket Mode client is connected,
+each goes out as an envelope on its connection instead (``sandbox/socket_mode.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 
 from sandbox.config import Config
 from sandbox.seed import APP_ID, BOT_USER_ID, TEAM_ID
+from sandbox.socket_mode import Sent, SocketMode, envelope_payload
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class Answer:
     latency_ms: int = 0
     error: str | None = None  # http_timeout, connection_failed, http_error
     headers: dict[str, str] = field(default_factory=dict)
+    transport: str = "http"
 
     @property
     def ok(self) -> bool:
@@ -75,6 +78,7 @@ class Delivery:
         self._draining: set[str] = set()
         self._ids = itertools.count(1)
         self.on_record = lambda: None  # the workspace's change signal, wired by the server
+        self.socket_mode: SocketMode | None = None  # wired by the server
 
     # --- Events --------------------------------------------------------------------------------
 
@@ -173,7 +177,17 @@ class Delivery:
     # --- Transport -----------------------------------------------------------------------------
 
     def post(self, path: str, body: bytes, content_type: str, extra: dict[str, str]) -> Answer:
-        """One signed POST to Response, given up on after the acknowledgement timeout."""
+        """One delivery to Response: an envelope on a Socket Mode connection if one is open,
+        otherwise a signed POST, given up on after the acknowledgement timeout."""
+        if self.socket_mode is not None:
+            sent = self.socket_mode.send(
+                path,
+                envelope_payload(path, body),
+                retry_attempt=int(extra.get("X-Slack-Retry-Num") or 0),
+                retry_reason=extra.get("X-Slack-Retry-Reason", ""),
+            )
+            if sent is not None:
+                return _socket_answer(sent)
         target = urlsplit(self.config.response_url)
         timestamp = str(int(time.time()))
         headers = {
@@ -217,6 +231,7 @@ class Delivery:
             "latency_ms": answer.latency_ms,
             "attempt": attempt,
             "error": answer.error,
+            "transport": answer.transport,
             "at": time.time(),
             **extra,
         }
@@ -239,6 +254,15 @@ class Delivery:
 
 
 _FORM = "application/x-www-form-urlencoded"
+
+
+def _socket_answer(sent: Sent) -> Answer:
+    """An acknowledgement as if it were an HTTP answer; no acknowledgement in time, a timeout."""
+    if not sent.acknowledged:
+        error = "ack_held_back" if sent.ack_held_back else "timeout"
+        return Answer(None, latency_ms=sent.latency_ms, error=error, transport="socket")
+    body = json.dumps(sent.payload).encode() if sent.payload else b""
+    return Answer(200, body, "application/json", sent.latency_ms, transport="socket")
 
 
 def _since(started: float) -> int:

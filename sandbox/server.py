@@ -29,9 +29,11 @@ from sandbox.config import Config
 from sandbox.delivery import Delivery
 from sandbox.errors import SlackError
 from sandbox.faults import Faults
+from sandbox.misconfig import Misconfig
 from sandbox.people import People
 from sandbox.rate_limits import RateLimits
 from sandbox.seed import JsonDict
+from sandbox.socket_mode import SocketMode, app_token_from_environment
 from sandbox.state import Workspace
 
 logger = logging.getLogger(__name__)
@@ -65,9 +67,14 @@ class Sandbox:
         self.delivery = Delivery(config, subscriptions)
         self.workspace.emit = self.delivery.emit
         self.delivery.on_record = self._delivery_recorded
+        self.socket_mode = SocketMode(
+            config.host, config.ack_timeout, app_token=app_token_from_environment()
+        )
+        self.delivery.socket_mode = self.socket_mode
         self.people = People(config, self.workspace, self.delivery)
         self.faults = Faults()
         self.rate_limits = RateLimits(enabled=config.rate_limits)
+        self.misconfig = Misconfig(self.workspace, scopes)
         self.calls: deque[JsonDict] = deque(maxlen=CALL_LOG_SIZE)
         self._calls_lock = threading.Lock()
         self.httpd: ThreadingHTTPServer | None = None
@@ -91,9 +98,11 @@ class Sandbox:
         threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
+        self.socket_mode.serve()
         return httpd
 
     def stop(self) -> None:
+        self.socket_mode.stop()
         if self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
@@ -119,6 +128,7 @@ class Sandbox:
         self.workspace.reset()
         self.faults.clear()
         self.rate_limits.reset()
+        self.misconfig.forget()
         self.delivery.clear()
         with self._calls_lock:
             self.calls.clear()
@@ -179,11 +189,19 @@ class _Handler(BaseHTTPRequestHandler):
         token = _bearer(self.headers.get("Authorization")) or params.pop("token", None)
         params.pop("token", None)
         sandbox = self.sandbox
+        if method == "apps.connections.open":
+            # Socket Mode's one method, for the app-level token only (sandbox/socket_mode.py).
+            self._answer_call(method, params, sandbox.socket_mode.connections_open(token))
+            return
         if not token:
             self._answer_call(method, params, {"ok": False, "error": "not_authed"})
             return
         if token != sandbox.config.token:
             self._answer_call(method, params, {"ok": False, "error": "invalid_auth"})
+            return
+        refusal = sandbox.misconfig.refusal(method)
+        if refusal:
+            self._answer_call(method, params, refusal)
             return
         retry_after = sandbox.rate_limits.retry_after(method, params)
         if retry_after is not None:
@@ -207,7 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
                 body = {"ok": False, "error": fault["error"] or "internal_error"}
                 self._answer_call(method, params, body, fault["status"])
                 return
-        self._answer_call(method, params, webapi.call(sandbox.workspace, method, params))
+        answer = webapi.call(sandbox.workspace, method, params)
+        self._answer_call(method, params, sandbox.misconfig.answer(method, answer))
 
     def _answer_call(
         self,
@@ -219,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         error = None if body.get("ok") else str(body.get("error"))
         self.sandbox.record_call(method, params, error, status)
-        self._send_json(body, status, headers)
+        self._send_json(body, status, {**self.sandbox.misconfig.headers(), **(headers or {})})
 
     def _params(self, query: str) -> JsonDict:
         """Parameters from the query string and the body, whichever way it is encoded."""
@@ -263,6 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/sandbox/faults" and verb == "DELETE":
                 sandbox.faults.clear()
                 answer = {"ok": True}
+            elif path == "/sandbox/misconfig" and verb == "DELETE":
+                answer = sandbox.misconfig.clear()
             elif verb == "POST" and path in ACTS:
                 answer = ACTS[path](sandbox, self._json_body())
             else:
@@ -300,6 +321,10 @@ class _Handler(BaseHTTPRequestHandler):
             return sandbox.faults.listed()
         if path == "/sandbox/rate_limits":
             return {"enabled": sandbox.rate_limits.enabled}
+        if path == "/sandbox/socket":
+            return control.socket_mode(sandbox.socket_mode)
+        if path == "/sandbox/misconfig":
+            return sandbox.misconfig.shown()
         return None
 
     def _json_body(self) -> JsonDict:
@@ -423,6 +448,16 @@ ACTS: dict[str, Callable[[Sandbox, JsonDict], Any]] = {
         _text(b, "user"), _text(b, "channel"), _text(b, "ts"), _text(b, "name")
     ),
     "/sandbox/faults": lambda s, b: s.faults.add(b),
+    "/sandbox/socket/reconnect": lambda s, b: {
+        "ok": True,
+        "asked": s.socket_mode.ask_to_reconnect(_text(b, "reason") or "refresh_requested"),
+    },
+    "/sandbox/socket/drop": lambda s, b: {"ok": True, "dropped": s.socket_mode.drop()},
+    "/sandbox/socket/hold_acks": lambda s, b: {
+        "ok": True,
+        "to_hold": s.socket_mode.hold_acks(int(b.get("events") or 1)),
+    },
+    "/sandbox/misconfig": lambda s, b: s.misconfig.set(b),
     "/sandbox/reset": _reset,
     "/sandbox/rate_limits": _switch_rate_limits,
 }

@@ -85,4 +85,7 @@ class FailedAttemptAdmin(admin.ModelAdmin):
         return False
 
 
+from slack.setup_check.admin import install as install_setup_check  # noqa: E402
 from slack.workflows import admin as workflow_admin  # noqa: E402, F401 (registers WorkflowAdmin)
+
+install_setup_check(admin.site)  # the Setup check page, linked from the admin's index

@@ -43,9 +43,13 @@ BOT_EVENTS = [
 ]
 
 
-def build_manifest(site_url: str, bot_name: str) -> dict[str, Any]:
+def build_manifest(site_url: str, bot_name: str, transport: str = "http") -> dict[str, Any]:
+    """The manifest for ``transport`` (``SLACK_TRANSPORT``). Over Socket Mode Slack needs no
+    address of Response's, so the request URLs are left out: a laptop's ``SITE_URL`` is not
+    reachable from Slack, and a manifest naming it would fail Slack's URL verification."""
     base = site_url.rstrip("/")
-    return {
+    socket_mode = transport == "socket"
+    manifest: dict[str, Any] = {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
             "name": "Response",
@@ -72,14 +76,26 @@ def build_manifest(site_url: str, bot_name: str) -> dict[str, Any]:
             },
             "interactivity": {"is_enabled": True, "request_url": f"{base}/slack/action"},
             "org_deploy_enabled": False,
-            "socket_mode_enabled": False,
+            "socket_mode_enabled": socket_mode,
             "token_rotation_enabled": False,
         },
     }
+    if socket_mode:
+        _leave_out_request_urls(manifest)
+    return manifest
+
+
+def _leave_out_request_urls(manifest: dict[str, Any]) -> None:
+    for command in manifest["features"]["slash_commands"]:
+        del command["url"]
+    del manifest["settings"]["event_subscriptions"]["request_url"]
+    del manifest["settings"]["interactivity"]["request_url"]
 
 
 @require_GET
 def manifest_view(request: HttpRequest) -> HttpResponse:
-    manifest = build_manifest(settings.SITE_URL, settings.INCIDENT_BOT_NAME)
+    manifest = build_manifest(
+        settings.SITE_URL, settings.INCIDENT_BOT_NAME, settings.SLACK_TRANSPORT
+    )
     text = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
     return HttpResponse(text, content_type="application/yaml; charset=utf-8")

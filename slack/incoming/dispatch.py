@@ -5,24 +5,127 @@ A handler's declaration (``slack.registry.Context``) decides everything: handler
 actions that open a modal); the others are accepted here (recorded once, so a retried delivery
 defers nothing more) and run by the jobs ``slack.process_event`` and ``slack.process_action``,
 defined here too. ``Registration.run`` calls each handler as it declared.
+
+``acknowledge`` is the one entry point of both transports (SPEC §17): the HTTP views call it
+after verifying and decoding a request, the Socket Mode listener (``slack.socket_mode``) after
+receiving an envelope; what it returns is the answer Slack gets either way.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar
 
-from django.db import transaction
+import psycopg
+from django.db import DatabaseError, connection, transaction
+from procrastinate.exceptions import ConnectorException
 
 from slack import registry
 from slack.delivery.jobs import job
 from slack.flows.comms_channel.models import CommsChannel
 from slack.incoming.dedup import action_key, mark_handled, record_once
-from slack.incoming.parsing import ActionContext, SlashCommand, ViewContext
+from slack.incoming.parsing import (
+    ActionContext,
+    SlashCommand,
+    ViewContext,
+    checked_event_envelope,
+    checked_interaction,
+)
 
 logger = logging.getLogger(__name__)
 
 Answer = dict[str, Any] | str | None
+T = TypeVar("T")
+
+# What Slack delivers, named as Socket Mode names its envelope types.
+Kind = Literal["slash_commands", "events_api", "interactive"]
+
+
+# --- One answer for both transports --------------------------------------------------------------
+
+
+def acknowledge(kind: Kind, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The answer to one delivery: a JSON body, or None for an empty acknowledgement.
+
+    ``payload`` is what Slack sent, decoded: the form fields of a slash command, the JSON of an
+    interaction or of an Events API envelope. Raises ``MalformedRequest`` if it is not what Slack
+    sends. Runs once more if the database connection was lost under it (see below).
+    """
+    return _once_more_if_the_database_went_away(lambda: _ANSWERS[kind](payload), kind)
+
+
+def _answer_slash_command(form: Mapping[str, Any]) -> dict[str, Any] | None:
+    if form.get("ssl_check"):
+        return None
+    return ack_body(handle_slash_command(SlashCommand.from_form(form)))
+
+
+def _answer_event(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    envelope = checked_event_envelope(dict(body))
+    if envelope["type"] == "url_verification":
+        return {"challenge": str(envelope.get("challenge", ""))}
+    if envelope["type"] == "event_callback":
+        accept_event(envelope)
+    else:
+        logger.info("ignored an Events API request of type %s", envelope["type"])
+    return None
+
+
+def _answer_interaction(payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    return ack_body(handle_interaction(checked_interaction(dict(payload))))
+
+
+_ANSWERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {
+    "slash_commands": _answer_slash_command,
+    "events_api": _answer_event,
+    "interactive": _answer_interaction,
+}
+
+
+def ack_body(answer: Answer) -> dict[str, Any] | None:
+    """A handler's answer as Slack takes it: a bare string is an ephemeral reply."""
+    if isinstance(answer, str):
+        return {"response_type": "ephemeral", "text": answer}
+    return answer
+
+
+# Server errors that mean the connection is gone, not that the statement was wrong.
+SERVER_GONE = (
+    psycopg.errors.AdminShutdown,
+    psycopg.errors.CrashShutdown,
+    psycopg.errors.CannotConnectNow,
+)
+
+
+def _once_more_if_the_database_went_away(answer: Callable[[], T], what: str) -> T:
+    """Answer; if the database connection was lost under it, reconnect and answer again.
+
+    Slack does not retry a command, a click or a submission, so an error would be the person's
+    only answer. Answering again is safe: what a delivery writes is one transaction, rolled
+    back with the connection, and its Slack work is deferred inside that transaction.
+    """
+    try:
+        return answer()
+    except (DatabaseError, ConnectorException) as error:
+        if not _connection_lost(error):
+            raise
+        logger.warning("database connection lost during %s (%s); trying again", what, error)
+        connection.close()
+        return answer()
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """Whether the driver's own error, wherever it is in the chain, says the connection died."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, SERVER_GONE):
+            return True
+        # No SQLSTATE: the server sent no error at all, the connection itself failed.
+        if isinstance(seen, psycopg.OperationalError) and seen.sqlstate is None:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 # --- Slash commands ----------------------------------------------------------------------------

@@ -6,10 +6,9 @@ Anything malformed raises ``MalformedRequest``, which the views answer with 400.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from django.http import QueryDict
 
 
 class MalformedRequest(Exception):
@@ -28,7 +27,8 @@ class SlashCommand:
     user_name: str = ""
 
     @classmethod
-    def from_form(cls, form: QueryDict) -> SlashCommand:
+    def from_form(cls, form: Mapping[str, str]) -> SlashCommand:
+        """From the form fields: the HTTP request's body, or a Socket Mode envelope's payload."""
         missing = [name for name in ("command", "user_id") if not form.get(name)]
         if missing:
             raise MalformedRequest(f"slash command without {', '.join(missing)}")
@@ -132,7 +132,7 @@ def flatten_state(state: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def parse_interaction(form: QueryDict) -> dict[str, Any]:
+def parse_interaction(form: Mapping[str, str]) -> dict[str, Any]:
     """The JSON in the ``payload`` field of an interactivity request."""
     raw = form.get("payload")
     if not raw:
@@ -141,6 +141,11 @@ def parse_interaction(form: QueryDict) -> dict[str, Any]:
         payload = json.loads(raw)
     except ValueError as error:
         raise MalformedRequest("the payload field is not JSON") from error
+    return checked_interaction(payload)
+
+
+def checked_interaction(payload: Any) -> dict[str, Any]:
+    """An interaction payload, already decoded (Socket Mode sends it as JSON), checked."""
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
         raise MalformedRequest("the payload has no type")
     return payload
@@ -152,6 +157,11 @@ def parse_event_body(body: bytes) -> dict[str, Any]:
         envelope = json.loads(body)
     except ValueError as error:
         raise MalformedRequest("the event body is not JSON") from error
+    return checked_event_envelope(envelope)
+
+
+def checked_event_envelope(envelope: Any) -> dict[str, Any]:
+    """An Events API envelope, already decoded (Socket Mode sends it as JSON), checked."""
     if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
         raise MalformedRequest("the event body has no type")
     if envelope["type"] == "event_callback":

@@ -56,6 +56,12 @@ class SlackClient(Protocol):
 
     def auth_test(self) -> JsonDict: ...
 
+    def auth_test_with_scopes(self) -> tuple[JsonDict, list[str] | None]: ...
+
+    def conversation_info(self, *, channel: str) -> JsonDict: ...
+
+    def open_socket_connection(self, *, app_token: str) -> str: ...
+
     def post_message(
         self,
         *,
@@ -203,6 +209,27 @@ class WebSlackClient:
 
     def auth_test(self) -> JsonDict:
         return self._call("auth.test")
+
+    def auth_test_with_scopes(self) -> tuple[JsonDict, list[str] | None]:
+        """``auth.test``, and the scopes Slack says the token has (its ``X-OAuth-Scopes`` header,
+        which Slack sends on every answer); None when the header is missing."""
+        response = self._send("auth.test")
+        header = next(
+            (v for k, v in (response.headers or {}).items() if k.lower() == "x-oauth-scopes"), None
+        )
+        if header is None:
+            return dict(response.data), None  # type: ignore[arg-type]
+        if isinstance(header, list | tuple):
+            header = ",".join(str(part) for part in header)
+        scopes = [scope.strip() for scope in str(header).split(",") if scope.strip()]
+        return dict(response.data), scopes  # type: ignore[arg-type]
+
+    def conversation_info(self, *, channel: str) -> JsonDict:
+        return dict(self._call("conversations.info", channel=channel)["channel"])
+
+    def open_socket_connection(self, *, app_token: str) -> str:
+        """A Socket Mode WebSocket URL (``apps.connections.open``, with the app-level token)."""
+        return str(self._call("apps.connections.open", app_token=app_token)["url"])
 
     def post_message(
         self,

@@ -8,8 +8,9 @@ import threading
 
 from django.conf import settings
 
+from slack.setup_check import fixes
 from slack.web_api.client import get_slack_client, reset_clients
-from slack.web_api.errors import ChannelNotFound, MissingScope, SlackError
+from slack.web_api.errors import ChannelNotFound, MissingScope, SlackAuthError, SlackError
 
 _bot_user_ids: dict[tuple[str, str], str] = {}
 _central_channel_ids: dict[tuple[str, str, str], str] = {}
@@ -35,9 +36,15 @@ def bot_user_id() -> str:
             try:
                 data = get_slack_client().auth_test()
             except SlackError as error:
+                # The same fix the setup check (manage.py doctor) gives for this refusal.
+                fix = (
+                    fixes.token_refused(error.code)
+                    if isinstance(error, SlackAuthError)
+                    else error.message
+                )
                 raise error.with_message(
                     f"Could not learn the bot's user id with auth.test using SLACK_TOKEN "
-                    f"({_describe_token(key[0])}) against {key[1]}: {error.message}"
+                    f"({_describe_token(key[0])}) against {key[1]}: {fix}"
                 ) from error
             _bot_user_ids[key] = str(data["user_id"])
         return _bot_user_ids[key]
@@ -57,6 +64,11 @@ def central_channel_id() -> str:
         return _central_channel_ids[key]
 
 
+def find_central_channel() -> str:
+    """The central channel's id as Slack says it now, bypassing the cache (the setup check)."""
+    return settings.INCIDENT_CHANNEL_ID or _find_channel(settings.INCIDENT_CHANNEL_NAME.lstrip("#"))
+
+
 def _find_channel(name: str) -> str:
     try:
         for channel in get_slack_client().iter_conversations():
@@ -67,11 +79,7 @@ def _find_channel(name: str) -> str:
             f"Could not list channels to find #{name}: {error.message}; "
             "or set INCIDENT_CHANNEL_ID to skip the lookup"
         ) from error
-    raise ChannelNotFound(
-        f"No channel named #{name} is visible to the bot. Create it, invite the bot into it "
-        f"(/invite @{settings.INCIDENT_BOT_NAME}) if it is private, or set INCIDENT_CHANNEL_ID.",
-        method="conversations.list",
-    )
+    raise ChannelNotFound(fixes.central_channel_not_found(name), method="conversations.list")
 
 
 def reset_caches() -> None:

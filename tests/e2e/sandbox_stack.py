@@ -10,6 +10,9 @@ through the sandbox's control API (``SandboxClient``) and look at what Slack wou
         slack = sandbox_stack.sandbox
         slack.command("U0ALICE", "#incidents", "payments are failing")
         (view,) = slack.wait_for(lambda: slack.views("U0ALICE"), message="the report modal")
+
+``socket_stack`` is the same with ``SLACK_TRANSPORT=socket``: ``make run`` then starts
+``manage.py slack_socket`` too, and the sandbox delivers everything over Socket Mode.
 """
 
 from __future__ import annotations
@@ -191,6 +194,34 @@ class SandboxClient:
     def reset(self) -> Any:
         return self.post("/sandbox/reset")
 
+    def socket(self) -> JsonDict:
+        """Socket Mode's connections: ``connected``, ``connections``, ``connections_opened``."""
+        return self.get("/sandbox/socket")
+
+    def ask_socket_to_reconnect(self, reason: str = "refresh_requested") -> int:
+        """Send Socket Mode clients ``disconnect``, as Slack does; how many were asked."""
+        return int(self.post("/sandbox/socket/reconnect", {"reason": reason})["asked"])
+
+    def drop_socket(self) -> int:
+        """Cut Socket Mode connections with no goodbye, as a network failure does."""
+        return int(self.post("/sandbox/socket/drop")["dropped"])
+
+    def hold_socket_acks(self, events: int = 1) -> int:
+        """Take the acks of the next ``events`` events as too late, so they are sent again."""
+        return int(self.post("/sandbox/socket/hold_acks", {"events": events})["to_hold"])
+
+    def wait_for_socket(self, opened: int = 1, timeout: float = 60) -> JsonDict:
+        """Until a client is connected, having opened at least ``opened`` connections in all."""
+        return self.wait_for(
+            lambda: (
+                (state := self.socket())["connected"]
+                and state["connections_opened"] >= opened
+                and state
+            ),
+            timeout=timeout,
+            message=f"Socket Mode connection number {opened}",
+        )
+
     def wait_for(
         self,
         predicate: Callable[[], T],
@@ -241,7 +272,7 @@ class SandboxStack:
 
 
 def _environment(
-    data_dir: Path, response_port: int, sandbox_port: int, admin_password: str
+    data_dir: Path, response_port: int, sandbox_port: int, admin_password: str, transport: str
 ) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in REMOVED_VARIABLES}
     env.update(
@@ -254,6 +285,8 @@ def _environment(
         DATABASE_URL="",
         SLACK_TOKEN="",
         SLACK_API_BASE_URL=f"http://127.0.0.1:{sandbox_port}/api/",
+        SLACK_TRANSPORT=transport,
+        SLACK_APP_TOKEN="",  # the sandbox's own app-level token, Response's default against it
         SITE_URL=f"http://localhost:{response_port}",
         ALLOWED_HOSTS="localhost,127.0.0.1",
         DJANGO_DEBUG="1",
@@ -281,7 +314,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start_stack(workdir: Path) -> SandboxStack:
+def start_stack(workdir: Path, transport: str = "http") -> SandboxStack:
     response_port, sandbox_port = free_port(), free_port()
     data_dir = workdir / "data"
     log_path = workdir / "make-run.log"
@@ -290,7 +323,7 @@ def start_stack(workdir: Path) -> SandboxStack:
     process = subprocess.Popen(
         [sys.executable, "-m", "response.runner"],
         cwd=ROOT,
-        env=_environment(data_dir, response_port, sandbox_port, admin_password),
+        env=_environment(data_dir, response_port, sandbox_port, admin_password, transport),
         stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C in the terminal running pytest is ours to forward
@@ -317,6 +350,12 @@ def start_stack(workdir: Path) -> SandboxStack:
             waiting_for.pop(0)
         else:
             time.sleep(0.3)
+    if transport == "socket":
+        try:
+            stack.sandbox.wait_for_socket(timeout=max(deadline - time.monotonic(), 1))
+        except AssertionError as error:
+            stop_stack(stack)
+            raise RuntimeError(f"{error}:\n{stack.log()}") from error
     return stack
 
 
@@ -335,6 +374,16 @@ def stop_stack(stack: SandboxStack) -> None:
 def sandbox_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxStack]:
     """Response and the sandbox, running as ``make run`` runs them, for the whole session."""
     stack = start_stack(tmp_path_factory.mktemp("sandbox-stack"))
+    try:
+        yield stack
+    finally:
+        stop_stack(stack)
+
+
+@pytest.fixture(scope="session")
+def socket_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxStack]:
+    """As ``sandbox_stack``, with ``SLACK_TRANSPORT=socket``: deliveries over Socket Mode."""
+    stack = start_stack(tmp_path_factory.mktemp("socket-stack"), transport="socket")
     try:
         yield stack
     finally:

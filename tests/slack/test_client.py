@@ -436,8 +436,9 @@ def test_missing_central_channel_says_how_to_fix_it(fake_slack, settings):
         central_channel_id()
 
     assert str(raised.value) == (
-        "No channel named #incidents is visible to the bot. Create it, invite the bot into it "
-        "(/invite @response-bot) if it is private, or set INCIDENT_CHANNEL_ID."
+        "No channel named #incidents is visible to the bot (archived ones are not looked at). "
+        "Create it (or unarchive it), invite the bot into it (/invite @response-bot) if it is "
+        "private, or set INCIDENT_CHANNEL_ID."
     )
 
 

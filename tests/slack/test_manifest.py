@@ -25,6 +25,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.create": ("channels:manage",),
     # A retried post or DM looks for an earlier attempt; the central channel may be private.
     "conversations.history": ("channels:history", "groups:history", "im:history"),
+    # The setup check reads the central channel's membership; that channel may be private.
+    "conversations.info": ("channels:read", "groups:read"),
     "conversations.invite": ("channels:manage",),
     # A retried reply under the headline looks for an earlier attempt in the thread.
     "conversations.replies": ("channels:history", "groups:history"),
