@@ -154,6 +154,10 @@ def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
         output, _ = runner.communicate(timeout=60)
     finally:
         if runner.poll() is None:
+            # A failed assertion above leaves it running: stop what it started too, or the web
+            # server, the worker and the sandbox outlive the test.
+            for child in psutil.Process(runner.pid).children(recursive=True):
+                child.kill()
             runner.kill()
 
     assert runner.returncode == 0, output
