@@ -243,18 +243,25 @@ def query_count(client, path: str) -> int:
     return len(captured.captured_queries)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def scale_arguments(description: str, *, requests: int, seed: int) -> argparse.ArgumentParser:
+    """The options every benchmark over 100,000 incidents takes (this one, bench/pages.py)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--incidents", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=50, help="timed requests per page (50)")
+    parser.add_argument(
+        "--requests", type=int, default=requests, help=f"timed requests per page ({requests})"
+    )
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--cores", type=int, default=0, help="pin to this many CPUs (0: all)")
     parser.add_argument(
         "--database-url",
         help="a PostgreSQL server to create a dedicated database on (default: an embedded one)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_on_a_database_of_its_own(args: argparse.Namespace, run) -> int:
+    """``run(args)`` pinned to ``--cores``, with production settings, on a throwaway database."""
     if args.cores:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
     sys.path.insert(0, str(ROOT))
@@ -264,12 +271,17 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
 
 
-def run(args: argparse.Namespace) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = scale_arguments(__doc__.split("\n")[0], requests=50, seed=14)
+    return run_on_a_database_of_its_own(parser.parse_args(argv), run)
+
+
+def migrated_client():
+    """Django set up, the database migrated, and a test client (not yet signed in)."""
     import django
 
     django.setup()
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
     from django.test.utils import override_settings, setup_test_environment
@@ -284,11 +296,17 @@ def run(args: argparse.Namespace) -> int:
         }
     ).enable()
     call_command("migrate", "--noinput", verbosity=0)
+    return Client()
+
+
+def run(args: argparse.Namespace) -> int:
+    client = migrated_client()
+    from django.contrib.auth import get_user_model
+
     start = time.perf_counter()
     seed(args.incidents, args.seed)
     print(f"Seeded {args.incidents:,} incidents in {time.perf_counter() - start:.1f} s", flush=True)
 
-    client = Client()
     client.force_login(get_user_model().objects.create_user("bench"))
     failed = False
     cpus = len(os.sched_getaffinity(0))

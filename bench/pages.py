@@ -27,15 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_P95_MS = 50.0
 
 
-def routes(big: int) -> list[tuple[str, str]]:
-    """(label, path) for every page and listing measured; ``big`` is the 2,000-entry incident."""
+def routes(big: int, entries: int) -> list[tuple[str, str]]:
+    """(label, path) for every page and listing measured; ``big`` is the incident of ``entries``
+    timeline entries."""
     return [
         ("list", "/"),
         ("list, title search", "/?title=incident+4242"),
         ("list, open critical", "/?status=open&severity=1"),
         ("list, page 500", "/?page=500"),
-        ("document (2,000 entries)", f"/incident/{big}/"),
-        ("postmortem (2,000 entries)", f"/incident/{big}/postmortem/"),
+        (f"document ({entries:,} entries)", f"/incident/{big}/"),
+        (f"postmortem ({entries:,} entries)", f"/incident/{big}/postmortem/"),
         ("API incidents", "/core/incidents/"),
         ("API incidents offset 90,000", "/core/incidents/?offset=90000"),
         ("API incidents, title search", "/core/incidents/?title=incident+4242"),
@@ -44,34 +45,26 @@ def routes(big: int) -> list[tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--incidents", type=int, default=100_000)
-    parser.add_argument("--entries", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=40, help="timed requests per route (40)")
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=19)
-    parser.add_argument("--cores", type=int, default=0, help="pin to this many CPUs (0: all)")
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server to create a dedicated database on (default: an embedded one)",
-    )
-    args = parser.parse_args(argv)
-    if args.cores:
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
     sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT)
-    from bench.insights import dedicated_database, production_settings
+    from bench.insights import run_on_a_database_of_its_own, scale_arguments
 
-    with dedicated_database(args.database_url) as database_url:
-        production_settings(database_url)
-        return run(args)
+    parser = scale_arguments(__doc__.split("\n")[0], requests=40, seed=19)
+    parser.add_argument("--entries", type=int, default=2000)
+    return run_on_a_database_of_its_own(parser.parse_args(argv), run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.insights import CpuMeter, percentile, query_count, seed, time_requests
+    from bench.insights import (
+        CpuMeter,
+        migrated_client,
+        percentile,
+        query_count,
+        seed,
+        time_requests,
+    )
     from bench.postmortem import seed as seed_big_incident
 
-    client = _signed_in_client_on_a_migrated_database()
+    client = migrated_client()
     start = time.perf_counter()
     seed(args.incidents, args.seed)
     big = seed_big_incident(args.entries)
@@ -85,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     cpus = len(os.sched_getaffinity(0))
     print(f"{args.requests} requests each after {args.warmup} warm-up, {cpus} CPUs, test client")
     meter, missed = CpuMeter(), []
-    for label, path in routes(big):
+    for label, path in routes(big, args.entries):
         time_requests(client, path, args.warmup)
         took = time_requests(client, path, args.requests)
         p95 = percentile(took, 0.95)
@@ -102,27 +95,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"Target: p95 under {TARGET_P95_MS:.0f} ms: {verdict}.")
     print(f"Load average during the run (1, 5, 15 min): {load}")
     return 0
-
-
-def _signed_in_client_on_a_migrated_database():
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.test import Client
-    from django.test.utils import override_settings, setup_test_environment
-
-    setup_test_environment()
-    # As in bench/insights.py: the plain static storage spares the bench a collectstatic.
-    override_settings(
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    ).enable()
-    call_command("migrate", "--noinput", verbosity=0)
-    return Client()
 
 
 def _bench_user():

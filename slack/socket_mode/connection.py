@@ -9,11 +9,9 @@ closes it cleanly, letting modals opened just after an answer finish first.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 from urllib.error import URLError
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from slack_sdk import WebClient
@@ -22,6 +20,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 
 from slack.incoming import after_response
 from slack.socket_mode.listener import listen
+from slack.web_api.client import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ def build_client(*, ping_interval: float = PING_INTERVAL) -> SocketModeClient:
         concurrency=CONCURRENCY,
         logger=logging.getLogger("slack.socket_mode.client"),
     )
-    if _is_loopback(base_url):
+    if is_loopback(base_url):
         # A proxy from HTTP(S)_PROXY cannot reach this machine's sandbox.
         web.proxy = None
         client.proxy = None
@@ -106,13 +105,3 @@ def _connect(client: SocketModeClient, stop: threading.Event) -> bool:
         stop.wait(wait)
         wait = min(wait * 2, LONGEST_RETRY_WAIT)
     return False
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

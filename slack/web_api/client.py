@@ -201,7 +201,7 @@ class WebSlackClient:
                 RepeatSafelyRetryHandler(max_retry_count=max_retries),
             ],
         )
-        if _is_loopback(base_url):
+        if is_loopback(base_url):
             _bypass_proxy_for(base_url)
             self._web.proxy = None
 
@@ -340,7 +340,7 @@ class WebSlackClient:
         webhook = WebhookClient(
             response_url,
             timeout=int(max(1, self.timeout)),
-            proxy=None if _is_loopback(response_url) else self._web.proxy,
+            proxy=None if is_loopback(response_url) else self._web.proxy,
         )
         try:
             answer = webhook.send(text=text, response_type="ephemeral", replace_original=False)
@@ -517,7 +517,8 @@ def _next_cursor(response: SlackResponse) -> str:
     return str(metadata.get("next_cursor") or response.get("next_cursor") or "")
 
 
-def _is_loopback(url: str) -> bool:
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` names this machine (the sandbox, a test's stand-in Slack)."""
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True

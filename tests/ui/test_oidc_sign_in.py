@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urljoin, urlsplit
 
 import jwt
@@ -28,26 +29,28 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
 
 
-@pytest.fixture(params=["RS256", "HS256"])
-def provider(request, live_server, settings) -> Iterator[Provider]:
-    with running_provider(f"{live_server.url}/oidc/callback/", request.param) as running:
+@contextmanager
+def _response_signing_in_at(live_server, settings, algorithm: str) -> Iterator[Provider]:
+    """A provider that signs with ``algorithm``, and Response set up to use it."""
+    with running_provider(f"{live_server.url}/oidc/callback/", algorithm) as running:
         settings.OIDC_ISSUER = running.issuer
         settings.OIDC_RP_CLIENT_ID = CLIENT_ID
         settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
         oidc.forget_discovery()
         yield running
     oidc.forget_discovery()
+
+
+@pytest.fixture(params=["RS256", "HS256"])
+def provider(request, live_server, settings) -> Iterator[Provider]:
+    with _response_signing_in_at(live_server, settings, request.param) as running:
+        yield running
 
 
 @pytest.fixture
 def rs256_provider(live_server, settings) -> Iterator[Provider]:
-    with running_provider(f"{live_server.url}/oidc/callback/", "RS256") as running:
-        settings.OIDC_ISSUER = running.issuer
-        settings.OIDC_RP_CLIENT_ID = CLIENT_ID
-        settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
-        oidc.forget_discovery()
+    with _response_signing_in_at(live_server, settings, "RS256") as running:
         yield running
-    oidc.forget_discovery()
 
 
 @pytest.fixture
