@@ -376,6 +376,7 @@ class Scenario:
                 raise
             if answer.get("status") == 200:
                 return
+            time.sleep(2)  # as a person would before clicking again
         raise AssertionError("Create comms channel never went through")
 
     def _channel(self, run: IncidentRun) -> str:
@@ -438,6 +439,7 @@ class Scenario:
             )
             if answer.get("status") == 200:
                 break
+            time.sleep(2)  # as a person would before clicking again (the connection may be back)
         else:
             raise AssertionError("Follow never went through")
         # The click is handled by a job: the update shared next must find the follower.

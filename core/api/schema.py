@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.openapi import AutoSchema
+
+
+class ResponseBasicScheme(BasicScheme):
+    """Our Basic auth (DRF's, checked by django-axes) is documented as plain HTTP Basic."""
+
+    target_class = "core.api.authentication.BasicAuthentication"
 
 
 class ResponseAutoSchema(AutoSchema):
