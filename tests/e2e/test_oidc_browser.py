@@ -10,23 +10,17 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.chromium import SCREENSHOTS
-from tests.oidc.provider import CLIENT_ID, CLIENT_SECRET, running_provider
+from tests.oidc.provider import response_signing_in_at
 from tests.ui import builders
-from ui import oidc
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def provider(live_server, settings) -> Iterator[None]:
-    with running_provider(f"{live_server.url}/oidc/callback/", "RS256") as running:
-        settings.OIDC_ISSUER = running.issuer
-        settings.OIDC_RP_CLIENT_ID = CLIENT_ID
-        settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
-        settings.OIDC_PROVIDER_NAME = "Example SSO"
-        oidc.forget_discovery()
+    settings.OIDC_PROVIDER_NAME = "Example SSO"
+    with response_signing_in_at(live_server, settings):
         yield
-    oidc.forget_discovery()
 
 
 @pytest.fixture

@@ -93,3 +93,18 @@ def _wait_until_ready(process: subprocess.Popen, seconds: float = 30) -> None:
         if not line and process.poll() is not None:
             break
     raise AssertionError(f"the OIDC provider did not start:\n{process.stdout.read()}")
+
+
+@contextmanager
+def response_signing_in_at(live_server, settings, algorithm: str = "RS256") -> Iterator[Provider]:
+    """A provider that signs with ``algorithm``, and Response (the test's live server, through
+    pytest-django's ``settings``) set up to sign people in with it."""
+    from ui import oidc
+
+    with running_provider(f"{live_server.url}/oidc/callback/", algorithm) as running:
+        settings.OIDC_ISSUER = running.issuer
+        settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+        settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
+        oidc.forget_discovery()
+        yield running
+    oidc.forget_discovery()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import urljoin, urlsplit
 
 import jwt
@@ -20,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 
 from core.models import ExternalUser
-from tests.oidc.provider import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
+from tests.oidc.provider import CLIENT_ID, CLIENT_SECRET, Provider, response_signing_in_at
 from tests.ui import builders
 from ui import oidc
 
@@ -29,27 +28,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
 
 
-@contextmanager
-def _response_signing_in_at(live_server, settings, algorithm: str) -> Iterator[Provider]:
-    """A provider that signs with ``algorithm``, and Response set up to use it."""
-    with running_provider(f"{live_server.url}/oidc/callback/", algorithm) as running:
-        settings.OIDC_ISSUER = running.issuer
-        settings.OIDC_RP_CLIENT_ID = CLIENT_ID
-        settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
-        oidc.forget_discovery()
-        yield running
-    oidc.forget_discovery()
-
-
 @pytest.fixture(params=["RS256", "HS256"])
 def provider(request, live_server, settings) -> Iterator[Provider]:
-    with _response_signing_in_at(live_server, settings, request.param) as running:
+    with response_signing_in_at(live_server, settings, request.param) as running:
         yield running
 
 
 @pytest.fixture
 def rs256_provider(live_server, settings) -> Iterator[Provider]:
-    with _response_signing_in_at(live_server, settings, "RS256") as running:
+    with response_signing_in_at(live_server, settings, "RS256") as running:
         yield running
 
 
