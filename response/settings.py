@@ -282,6 +282,14 @@ if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
 if OIDC_ONLY and not OIDC_ISSUER:
     raise ImproperlyConfigured("OIDC_ONLY=1 turns passwords off, so OIDC_ISSUER must be set.")
 
+# --- Permissions (SPEC §18): core/access/ -----------------------------------------------------
+
+# open: everyone may do everything (but sees a private incident only as its member); restricted:
+# only what is granted to a person's Django groups, or to a Slack user group mapped to one.
+ACCESS_POLICY = env_str("ACCESS_POLICY", "open").lower()
+if ACCESS_POLICY not in {"open", "restricted"}:
+    raise InvalidSetting(f"ACCESS_POLICY must be open or restricted; got {ACCESS_POLICY!r}.")
+
 # --- Password guessing (SPEC §18): django-axes -----------------------------------------------
 
 # Every sign-in with a password (the login page, the admin, Basic auth on the API) is checked by

@@ -1,0 +1,71 @@
+"""The one record of who is acting right now, kept in a context variable.
+
+A context variable, so that the worker's threads and the socket client's tasks each see their own
+actor, and a block nested inside another (a service calling a service) keeps the outer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from core.models import ExternalUser
+
+
+class Via(StrEnum):
+    """The surface a change came through, as the audit log names it."""
+
+    SLACK = "slack"
+    BROWSER = "browser"
+    API = "api"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who is acting: a signed-in person, a Slack user (often both, linked by email), or neither
+    (the system: a sweep, the cron, a migration)."""
+
+    via: Via = Via.SYSTEM
+    person: AbstractBaseUser | None = None
+    slack_user: ExternalUser | None = None
+
+    @property
+    def is_system(self) -> bool:
+        return self.person is None and self.slack_user is None
+
+    @property
+    def name(self) -> str:
+        """How the audit log and refusals name the actor."""
+        if self.person is not None:
+            return self.person.get_username()
+        if self.slack_user is not None:
+            return self.slack_user.name
+        return "Response"
+
+
+SYSTEM = Acting()
+_acting: ContextVar[Acting] = ContextVar("acting", default=SYSTEM)
+
+
+def current() -> Acting:
+    """Who is acting here and now; the system when no surface said otherwise."""
+    return _acting.get()
+
+
+@contextmanager
+def acting_as(acting: Acting) -> Iterator[Acting]:
+    """Everything inside the block is done by ``acting``."""
+    token = _acting.set(acting)
+    try:
+        yield acting
+    finally:
+        _acting.reset(token)

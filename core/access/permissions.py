@@ -1,0 +1,60 @@
+"""The named permissions of SPEC §18 and the one check every surface goes through.
+
+``ACCESS_POLICY=open`` (the default): everyone may do everything. ``restricted``: only what is
+granted, to the Django groups of the acting person (or of the Slack user's linked login, or of a
+Slack user group mapped to a Django group). The system itself (sweeps, cron) is never refused.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.conf import settings
+
+from core.access.acting import Acting, current
+from core.exceptions import ApplicationError
+
+
+class Permission(StrEnum):
+    DECLARE_PRIVATE = "declare_private"
+    CHANGE_SEVERITY = "change_severity"
+    RESOLVE = "resolve"
+    PAGE = "page"
+    STATUSPAGE = "statuspage"
+    PUBLISH_POSTMORTEM = "publish_postmortem"
+    CONFIGURE = "configure"
+
+
+class PermissionRefused(ApplicationError):
+    """The actor lacks ``permission``; the message names it and is safe to show."""
+
+    def __init__(self, permission: Permission) -> None:
+        super().__init__(
+            f"You need the `{permission}` permission to do that. Ask an administrator of "
+            "Response to grant it to one of your groups."
+        )
+        self.permission = permission
+
+
+def allowed(acting: Acting, permission: Permission) -> bool:
+    """Whether ``acting`` may do what ``permission`` names, under ``ACCESS_POLICY``."""
+    if acting.is_system:
+        return True
+    if settings.ACCESS_POLICY == "open":
+        return True
+    return _granted(acting, permission)
+
+
+def require(permission: Permission, acting: Acting | None = None) -> None:
+    """Raise ``PermissionRefused`` unless the actor (by default, the current one) may."""
+    if not allowed(acting or current(), permission):
+        raise PermissionRefused(permission)
+
+
+def _granted(acting: Acting, permission: Permission) -> bool:
+    person = acting.person
+    if person is None and acting.slack_user is not None:
+        person = acting.slack_user.owner
+    if person is None or not person.is_active:
+        return False
+    return person.has_perm(f"core.{permission}")
