@@ -38,6 +38,16 @@ class Acting:
     person: AbstractBaseUser | None = None
     slack_user: ExternalUser | None = None
 
+    @classmethod
+    def for_slack_user(cls, user: ExternalUser) -> Acting:
+        """A Slack user, acting with the groups of the login linked to them by email, if any."""
+        return cls(via=Via.SLACK, slack_user=user, person=user.owner)
+
+    @classmethod
+    def for_person(cls, person: AbstractBaseUser, via: Via) -> Acting:
+        """A signed-in person (browser, API or admin); anonymous visitors act as nobody."""
+        return cls(via=via, person=person if person.is_authenticated else None)
+
     @property
     def is_system(self) -> bool:
         return self.person is None and self.slack_user is None
