@@ -50,7 +50,8 @@ class Acting:
 
     @property
     def is_system(self) -> bool:
-        return self.person is None and self.slack_user is None
+        # By surface, not by who: an anonymous visitor also has neither person nor Slack user.
+        return self.via == Via.SYSTEM
 
     @property
     def name(self) -> str:
