@@ -3,6 +3,7 @@
 from core.lifecycle.milestones import MilestoneKind
 from core.lifecycle.statuses import IncidentStatus
 from core.models.action import Action, ActionPriority, ActionStatus
+from core.models.audit import AuditAction, AuditEntry, AuditVia
 from core.models.external_user import ExternalUser
 from core.models.incident import Incident, Severity
 from core.models.milestone import Milestone
@@ -34,6 +35,9 @@ __all__ = [
     "Action",
     "ActionPriority",
     "ActionStatus",
+    "AuditAction",
+    "AuditEntry",
+    "AuditVia",
     "ExternalUser",
     "Follower",
     "Incident",
