@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import signals
+from core.audit import recorder as audit
 from core.exceptions import ApplicationError, IncidentAlreadyClosed
 from core.lifecycle.milestones import MilestoneKind
 from core.lifecycle.statuses import IncidentStatus
@@ -295,11 +296,14 @@ def timeline_source_upsert(
 @transaction.atomic
 def timeline_source_edit(*, incident: Incident, source_ref: str, text: str) -> bool:
     """Follow an edit of a source's text; False when no entry comes from that source."""
-    return bool(
-        TimelineEvent.objects.filter(incident=incident, source_ref=source_ref)
-        .exclude(text=text)
-        .update(text=text)
+    entries = TimelineEvent.objects.filter(incident=incident, source_ref=source_ref).exclude(
+        text=text
     )
+    edited = list(entries.select_for_update())
+    entries.filter(pk__in=[entry.pk for entry in edited]).update(text=text)
+    # ``update`` sends no signals: the audit log hears of it here.
+    audit.record_changed(edited, {"text": text})
+    return bool(edited)
 
 
 @transaction.atomic

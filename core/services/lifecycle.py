@@ -216,6 +216,7 @@ def milestones_at_declaration(incident: Incident, actor: ExternalUser | None) ->
         rows.append(
             Milestone(incident=incident, kind=M.RESOLVED, time=incident.end_time, set_by=actor)
         )
+    # No audit entries: these copy the new incident's times, recorded with its creation.
     Milestone.objects.bulk_create(rows)
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.audit import recorder as audit
 from core.models import ExternalUser
 
 
@@ -54,7 +55,10 @@ def person_signing_in(*, email: str, name: str = "") -> AbstractBaseUser:
             f"Nobody with the email {email} is known to Response or its Slack workspace. Ask an "
             "administrator to add you."
         )
-    slack_users.filter(owner__isnull=True).update(owner=login)
+    unlinked = list(slack_users.filter(owner__isnull=True).select_for_update())
+    ExternalUser.objects.filter(pk__in=[user.pk for user in unlinked]).update(owner=login)
+    # ``update`` sends no signals: the audit log hears of the link here.
+    audit.record_changed(unlinked, {"owner": login.pk})
     return login
 
 
