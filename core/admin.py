@@ -3,6 +3,7 @@ from django.contrib import admin
 from core import services
 from core.models import (
     Action,
+    AuditEntry,
     ExternalUser,
     Incident,
     Milestone,
@@ -144,3 +145,43 @@ class UpdateCadenceAdmin(admin.ModelAdmin):
     list_display = ["severity", "interval_minutes"]
     list_editable = ["interval_minutes"]
     ordering = ["severity"]
+
+
+class AuditIncidentFilter(admin.SimpleListFilter):
+    """The incidents declared most recently (``?incident=<id>`` reaches any other)."""
+
+    title = "incident"
+    parameter_name = "incident"
+    SHOWN = 20
+
+    def lookups(self, request, model_admin):
+        recent = Incident.objects.order_by("-pk").values_list("pk", "title")[: self.SHOWN]
+        return [(str(pk), f"#{pk} {title}"[:60]) for pk, title in recent]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(incident_id=value) if value and value.isdigit() else queryset
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log (SPEC §18): read, never written here; the database refuses changes anyway."""
+
+    list_display = ["at", "via", "who", "action", "object_type", "object_id", "incident_id"]
+    list_filter = ["via", AuditIncidentFilter, "action", "object_type", "at"]
+    search_fields = ["person_name", "slack_user_name", "slack_user_id"]
+    date_hierarchy = "at"
+    readonly_fields = [field.name for field in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="who", ordering="person_name")
+    def who(self, entry: AuditEntry) -> str:
+        return entry.who

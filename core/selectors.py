@@ -10,11 +10,13 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from core.access import Acting, current, visible_incidents
 from core.lifecycle.statuses import LIVE_STATUSES
 from core.models import (
     DEFAULT_CADENCE,
     Action,
     ActionStatus,
+    AuditEntry,
     ExternalUser,
     Follower,
     Incident,
@@ -310,3 +312,17 @@ def is_following(*, incident: Incident, user: ExternalUser) -> bool:
 def open_actions_for_incident(*, incident: Incident) -> QuerySet[Action]:
     """The incident's follow-ups still open, oldest first."""
     return actions_for_incident(incident=incident).filter(status=ActionStatus.OPEN)
+
+
+def audit_entries(*, acting: Acting | None = None) -> QuerySet[AuditEntry]:
+    """The audit log, newest first, without the entries of incidents ``acting`` (by default, who
+    acts now) may not see; changes that belong to no incident (configuration, groups) stay."""
+    visible = visible_incidents(acting=acting or current()).values("pk")
+    return AuditEntry.objects.filter(
+        Q(incident_id__isnull=True) | Q(incident_id__in=visible)
+    ).order_by("-at", "-id")
+
+
+def audit_for_incident(*, incident: Incident, limit: int) -> list[AuditEntry]:
+    """The latest ``limit`` entries of one incident, newest first (one query, on its index)."""
+    return list(AuditEntry.objects.filter(incident_id=incident.pk).order_by("-at", "-id")[:limit])

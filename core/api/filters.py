@@ -14,6 +14,8 @@ from core.models import (
     LEAD,
     Action,
     ActionStatus,
+    AuditEntry,
+    AuditVia,
     ExternalUser,
     Incident,
     IncidentStatus,
@@ -138,3 +140,17 @@ class ExternalUserFilter(filters.FilterSet):
     class Meta:
         model = ExternalUser
         fields = ["deleted"]
+
+
+class SinceFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+class AuditEntryFilter(filters.FilterSet):
+    incident = IdFilter(field_name="incident_id", label="Incident id")
+    since = SinceFilter(field_name="at", lookup_expr="gte", label="Changes at or after (ISO 8601)")
+    via = filters.ChoiceFilter(choices=AuditVia.choices, label="The surface of the change")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["incident", "since", "via"]

@@ -20,6 +20,7 @@ from core.models import (
     Action,
     ActionPriority,
     ActionStatus,
+    AuditEntry,
     ExternalUser,
     Incident,
     IncidentStatus,
@@ -322,3 +323,34 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
 class TimelineNoteUpdateSerializer(TimelineEventSerializer):
     incident = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    """One change: when, through what, who (their login and Slack user as they were named then),
+    the record, and the changed fields' values before and after."""
+
+    incident = serializers.IntegerField(source="incident_id", allow_null=True, read_only=True)
+    who = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "at",
+            "via",
+            "who",
+            "person_id",
+            "person_name",
+            "slack_user_id",
+            "slack_user_name",
+            "incident",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "action",
+            "before",
+            "after",
+            "request_id",
+            "job_id",
+        ]
+        read_only_fields = fields

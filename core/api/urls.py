@@ -14,6 +14,7 @@ router.register("actions", views.ActionViewSet, basename="action")
 router.register("timeline", views.TimelineEventViewSet, basename="timeline-event")
 router.register("users", views.ExternalUserViewSet, basename="user")
 router.register("roles", views.RoleViewSet, basename="role")
+router.register("audit", views.AuditEntryViewSet, basename="audit-entry")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -30,7 +30,7 @@ from rest_framework.serializers import BaseSerializer
 
 from core import selectors, services
 from core.api import filters, serializers
-from core.models import ExternalUser, Incident, MilestoneKind, Role
+from core.models import AuditEntry, ExternalUser, Incident, MilestoneKind, Role
 
 ERROR = OpenApiResponse(description="The request was refused; `detail` or the fields say why.")
 REFUSED_MOVE = OpenApiResponse(
@@ -303,3 +303,20 @@ class ExternalUserViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.external_user_list()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the audit log, newest first",
+        description="Every change, from Slack, the browser, the API or the admin: who, through "
+        "what, the record, and the changed fields before and after. Read-only: the database "
+        "itself refuses to change or remove an entry.",
+    ),
+    retrieve=extend_schema(summary="Read an audit entry"),
+)
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.AuditEntrySerializer
+    filterset_class = filters.AuditEntryFilter
+
+    def get_queryset(self) -> QuerySet[AuditEntry]:
+        return selectors.audit_entries()

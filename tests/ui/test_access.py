@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver
 
 import core.api.urls
 import ui.urls
-from core.models import Action, TimelineEventKind
+from core.models import Action, AuditEntry, TimelineEventKind
 from tests.ui import builders
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,8 @@ API = [
     ("api:user-list", "get", "/core/users/"),
     ("api:user-detail", "get", "/core/users/U0ALICE/"),
     ("api:incident-list", "get", "/core/incidents.json"),
+    ("api:audit-entry-list", "get", "/core/audit/"),
+    ("api:audit-entry-detail", "get", "/core/audit/{e}/"),
 ]
 # Public on purpose: the way in, and the icon.
 PUBLIC = {"ui:login", "ui:favicon"}
@@ -74,7 +76,8 @@ def ids():
     incident = builders.incident("secret", reporter=alice, summary="do not show")
     action = Action.objects.create(incident=incident, details="secret action")
     entry = incident.timeline_events.create(kind=TimelineEventKind.NOTE, text="secret note")
-    return {"i": incident.pk, "a": action.pk, "t": entry.pk}
+    audit = AuditEntry.objects.filter(incident_id=incident.pk).first()
+    return {"i": incident.pk, "a": action.pk, "t": entry.pk, "e": audit.pk}
 
 
 @pytest.mark.parametrize(("name", "method", "path"), PAGES, ids=[f"{m} {p}" for _, m, p in PAGES])
