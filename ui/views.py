@@ -30,6 +30,7 @@ from ui.forms import (
     TimelineHideForm,
     TimelineNoteForm,
 )
+from ui.history import HISTORY_ROWS, history_rows
 from ui.timezones import viewer_timezone
 
 INCIDENTS_PER_PAGE = 25
@@ -84,7 +85,8 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
             follower.user for follower in core_selectors.followers_for_incident(incident=incident)
         ],
     )
-    return _render(request, "ui/incident_detail.html", {"doc": document})
+    history = history_rows(core_selectors.audit_for_incident(incident=incident, limit=HISTORY_ROWS))
+    return _render(request, "ui/incident_detail.html", {"doc": document, "history": history})
 
 
 @login_required

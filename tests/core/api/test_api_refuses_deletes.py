@@ -29,6 +29,7 @@ PINNED = {
     "/core/timeline/": "id",
     "/core/users/": "external_id",
     "/core/roles/": "name",
+    "/core/audit/": "id",
 }
 
 DETAIL_PATH = re.compile(r"^(?P<collection>/core/[^{}]+/)\{(?P<parameter>[^{}/]+)\}/$")
