@@ -323,6 +323,16 @@ def audit_entries(*, acting: Acting | None = None) -> QuerySet[AuditEntry]:
     ).order_by("-at", "-id")
 
 
+def external_user_names_by_pk(*, pks: Iterable[int]) -> dict[int, str]:
+    """Display names of the Slack users with these primary keys: always one query, even for none,
+    so that a page asking costs the same whatever it shows (no row has the key 0)."""
+    wanted = set(pks) or {0}
+    users = ExternalUser.objects.filter(pk__in=wanted).only(
+        "display_name", "full_name", "external_id"
+    )
+    return {user.pk: user.name for user in users}
+
+
 def audit_for_incident(*, incident: Incident, limit: int) -> list[AuditEntry]:
     """The latest ``limit`` entries of one incident, newest first (one query, on its index)."""
     return list(AuditEntry.objects.filter(incident_id=incident.pk).order_by("-at", "-id")[:limit])

@@ -94,27 +94,33 @@ def test_the_admin_shows_the_log_but_cannot_change_it(admin_client, fire):
 
 
 def history_texts(response) -> list[str]:
+    """Each history entry of the page as text."""
     html = response.content.decode()
-    section = html[html.index('data-testid="history"') :]
-    items = re.findall(
-        r'<li class="history-entry".*?</li>\s*</ul>|<li class="history-entry".*?</p>\s*</li>',
-        section,
-        re.S,
-    )
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip() for item in items]
+    section = html[
+        html.index('data-testid="history"') : html.index(
+            "</ol>", html.index('data-testid="history"')
+        )
+    ]
+    items = section.split('<li class="history-entry"')[1:]
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", "<" + item)).strip() for item in items]
 
 
 def test_the_page_shows_who_changed_what_from_and_to_in_the_viewers_zone(logged_in, fire, alice):
+    bob = builders.slack_user("U0BOB", "bob")
     with acting_as(Acting.for_slack_user(alice)):
         services.incident_update(incident=fire, severity=2, actor=alice)
+        services.role_assign(incident=fire, role="comms", holder=alice, actor=alice)
+        services.role_assign(incident=fire, role="comms", holder=bob, actor=alice)
     logged_in.cookies["tz"] = "Asia/Tokyo"
 
     response = logged_in.get(f"/incident/{fire.pk}/")
 
-    [changed, declared] = history_texts(response)
+    handed, given, changed, declared = history_texts(response)
     assert "alice via Slack changed incident" in changed
-    assert "severity — → 2" in changed
+    assert "severity — → major" in changed  # a choice by its label
     assert "JST" in changed  # the viewer's zone, as every time on the page
+    assert "alice via Slack created role assignment" in given
+    assert "holder alice → bob" in handed  # Slack users by name
     assert "Response via system created incident" in declared
 
 
