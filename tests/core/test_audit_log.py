@@ -236,3 +236,17 @@ def test_refreshing_a_slack_users_name_is_not_a_change(alice):
     services.external_user_upsert(external_id="U0ALICE", display_name="alice.b")
 
     assert entries(object_type="core.ExternalUser") == []
+
+
+def test_deleting_an_incident_records_it_and_what_went_with_it(alice, fire):
+    _postmortem(fire, alice)
+    _action(fire, alice)
+    pk = fire.pk
+
+    with acting_as(Acting(via=Via.ADMIN)):
+        Incident.objects.get(pk=pk).delete()
+
+    deleted = {entry.object_type for entry in entries(incident_id=pk, action="deleted")}
+    assert {"core.Incident", "core.Action", "core.PostmortemSection", "core.Postmortem"} <= deleted
+    # The log outlives the incident: nothing of it was removed.
+    assert entries(incident_id=pk, action="created")
