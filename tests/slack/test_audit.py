@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from core import services
 from core.access import Acting, acting_as
 from core.models import AuditEntry, Incident, Severity
-from tests.helpers import post_interaction
+from tests.helpers import post_event, post_interaction
+from tests.slack.channel_helpers import event_from, incident_with_channel
 from tests.slack.test_declare import edit_submission, option, submission, text_input
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,19 @@ def test_a_submission_refused_in_the_modal_records_nothing(client, fake_slack, a
 
     assert answer["response_action"] == "errors"
     assert AuditEntry.objects.exclude(object_type="core.ExternalUser").count() == 0
+
+
+def test_a_change_made_by_a_job_names_the_job(client, transactional_db, jobs):
+    """Events are handled in the worker: the pinned message's entry carries the job's id, as the
+    job's log lines do, so the log can be read beside them."""
+    incident = incident_with_channel()
+    assert post_event(client, event_from("event_pin_added")).status_code == 200
+    assert post_event(client, event_from("event_message_changed")).status_code == 200
+    jobs()
+
+    pinned, edited = AuditEntry.objects.filter(
+        incident_id=incident.pk, object_type="core.TimelineEvent"
+    ).order_by("id")
+    assert (pinned.action, edited.action) == ("created", "changed")
+    assert edited.after == {"text": "Rolled back the payments deploy (v2.3.1)"}
+    assert pinned.job_id and edited.job_id and pinned.job_id != edited.job_id
