@@ -7,7 +7,9 @@ the group and permission sets. Entries are inserted on the connection, in the tr
 change itself: a change that rolls back leaves no entry, and no entry outlives its change.
 
 Writes that bypass the signals (``bulk_create``, ``QuerySet.update``) call ``record_created`` or
-``record_changed`` here themselves.
+``record_changed`` here themselves. An instance is compared with the values it was loaded with:
+fields deferred at load time (``only``) are not compared, and ``refresh_from_db`` does not renew
+them, so code that saves reads its row afresh (as the services do, under ``select_for_update``).
 """
 
 from __future__ import annotations
@@ -272,7 +274,7 @@ def _saved(sender, instance: models.Model, created: bool, raw: bool, using: str,
     instance.__dict__[_SNAPSHOT] = {**instance.__dict__.get(_SNAPSHOT, {}), **now}
 
 
-def _deleted(sender, instance: models.Model, using: str, origin=None, **kwargs) -> None:
+def _deleted(sender, instance: models.Model, using: str, **kwargs) -> None:
     rule = _rule(sender)
     if rule is None:
         return
@@ -281,7 +283,11 @@ def _deleted(sender, instance: models.Model, using: str, origin=None, **kwargs) 
 
 
 def _set_names(owner: models.Model, field: str) -> list[str]:
-    return sorted(str(member) for member in getattr(owner, field).all())
+    members = getattr(owner, field).all()
+    if any(related.name == "content_type" for related in members.model._meta.fields):
+        # A permission names its content type: read them together, not one query each.
+        members = members.select_related("content_type")
+    return sorted(str(member) for member in members)
 
 
 def _set_changing(field: str) -> Callable[..., None]:

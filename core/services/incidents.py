@@ -146,9 +146,11 @@ def incident_update(
     locked.full_clean()
     locked.save(update_fields=own)
     now = timezone.now()
-    TimelineEvent.objects.bulk_create(
+    narrated = TimelineEvent.objects.bulk_create(
         [_change_entry(locked, name, *changes[name], actor, now) for name in own]
     )
+    # ``bulk_create`` sends no signals; the audit table decides (narrating entries: no entry).
+    audit.record_created(narrated)
     lifecycle.copy_saved_fields(locked, incident, own)
     signals.incident_updated.send(
         sender=Incident,
