@@ -2,6 +2,12 @@
 
 from core.lifecycle.milestones import MilestoneKind
 from core.lifecycle.statuses import IncidentStatus
+from core.models.access import (
+    AccessReason,
+    AccessRequest,
+    AccessRequestStatus,
+    IncidentAccess,
+)
 from core.models.action import Action, ActionPriority, ActionStatus
 from core.models.external_user import ExternalUser
 from core.models.incident import Incident, Severity
@@ -31,12 +37,16 @@ from core.models.update import (
 __all__ = [
     "DEFAULT_CADENCE",
     "LEAD",
+    "AccessReason",
+    "AccessRequest",
+    "AccessRequestStatus",
     "Action",
     "ActionPriority",
     "ActionStatus",
     "ExternalUser",
     "Follower",
     "Incident",
+    "IncidentAccess",
     "IncidentStatus",
     "Milestone",
     "MilestoneKind",
