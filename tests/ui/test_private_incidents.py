@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -107,3 +108,21 @@ def test_the_declarer_is_recorded_and_nobody_else(people):
         ("U0OTHER", "declarer")
     ]
     assert incident.report_time <= timezone.now()
+
+
+def test_the_admin_shows_a_private_incident_to_superusers_and_members_only(people):
+    staff = builders.login_user("staff")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_incident", "view_action"])
+    )
+    private = services.incident_declare(title="Quiet admin leak", reporter=None, private=True)
+
+    as_staff = as_person(staff).get("/admin/core/incident/")
+    as_admin = as_person(people["admin"]).get("/admin/core/incident/")
+
+    assert as_staff.status_code == as_admin.status_code == 200
+    assert b"Quiet admin leak" not in as_staff.content
+    assert b"Quiet admin leak" in as_admin.content
+    assert as_person(staff).get(f"/admin/core/incident/{private.pk}/change/").status_code == 302
