@@ -447,6 +447,22 @@ def test_an_outsiders_forged_edit_or_follow_click_finds_no_incident(
     assert not private_incident.followers.exists()
 
 
+def test_an_outsiders_forged_edit_submission_changes_nothing(client, private_incident, jobs):
+    payload = private_submission(user=OUTSIDER, ticked=False)
+    view = payload["view"]
+    view["callback_id"] = "incident-edit-modal"
+    view["private_metadata"] = json.dumps({"incident_id": private_incident.pk})
+    view["state"]["values"]["title"]["title"]["value"] = "Renamed by an outsider"
+    for name in ("report_kind", "private"):
+        del view["state"]["values"][name]
+
+    answer = post_interaction(client, payload).json()
+
+    assert "no longer exists" in answer["errors"]["title"]
+    private_incident.refresh_from_db()
+    assert private_incident.title == TITLE
+
+
 # --- Membership ----------------------------------------------------------------------------------
 
 

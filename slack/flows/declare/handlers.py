@@ -28,7 +28,11 @@ from slack.flows.declare import blocks, fields, ids
 from slack.flows.declare.fields import Field
 from slack.flows.declare.form import IncidentForm
 from slack.flows.headline import ids as headline_ids
-from slack.flows.headline.buttons import incident_for_click, incident_from_button
+from slack.flows.headline.buttons import (
+    clicker_may_see,
+    incident_for_click,
+    incident_from_button,
+)
 from slack.flows.headline.jobs import schedule_thanks
 from slack.incoming import after_response
 from slack.incoming.parsing import ActionContext, SlashCommand, ViewContext
@@ -140,6 +144,8 @@ def save_incident(context: ViewContext) -> Answer:
         return modal_errors(form.errors_by_block())
     metadata = read_metadata(context.private_metadata)
     incident = incident_from_button(str(metadata.get("incident_id")))
+    if incident is not None and not clicker_may_see(incident, context.user_id):
+        incident = None  # a modal forged to name a private incident the person is not in
     if incident is None:
         return modal_errors({fields.TITLE.name: "This incident no longer exists."})
     try:
