@@ -60,10 +60,12 @@ def may_see(incident: Incident, acting: Acting | None = None) -> bool:
 
 
 def may_decide_access(incident: Incident, acting: Acting) -> bool:
-    """Whether ``acting`` may approve or deny a request to see ``incident``: its lead, or a
-    person granted ``declare_private`` by their groups (superusers included)."""
-    lead = incident.lead
-    if lead is not None and acting.slack_user is not None and lead.pk == acting.slack_user.pk:
+    """Whether ``acting`` may approve or deny a request to see ``incident``: its lead (its
+    declarer while it has none), or a person granted ``declare_private`` by their groups
+    (superusers included)."""
+    decider = incident.lead or incident.reporter
+    slack_user = acting.slack_user
+    if decider is not None and slack_user is not None and decider.pk == slack_user.pk:
         return True
     person = acting.person
     if person is None and acting.slack_user is not None:

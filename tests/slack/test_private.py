@@ -384,6 +384,24 @@ def test_someone_granted_declare_private_may_decide(client, private_incident, fa
     assert request.status == AccessRequestStatus.APPROVED
 
 
+def test_without_a_lead_the_declarer_is_asked_and_decides(client, fake_slack, jobs):
+    payload = private_submission()
+    payload["view"]["state"]["values"]["lead"]["lead"]["selected_user"] = None
+    post_interaction(client, payload)
+    jobs()
+    incident = Incident.objects.get()
+    assert incident.lead is None
+
+    request = request_access(client, incident, jobs)
+    assert len(requests_to(fake_slack, DECLARER)) == 1
+    post_interaction(client, click(ids.APPROVE_ACCESS, str(request.pk), user=LEAD))
+    post_interaction(client, click(ids.APPROVE_ACCESS, str(request.pk), user=DECLARER))
+    jobs()
+
+    request.refresh_from_db()
+    assert (request.status, request.decided_by.external_id) == ("approved", DECLARER)
+
+
 def test_a_second_click_after_the_decision_is_answered_not_repeated(
     client, private_incident, fake_slack, jobs
 ):
