@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.access.acting import Acting
@@ -96,9 +96,17 @@ def access_request_open(*, incident: Incident, requester: ExternalUser) -> Acces
     )
     if waiting is not None:
         return AccessAsked(request=waiting, created=False)
-    return AccessAsked(
-        request=AccessRequest.objects.create(incident=incident, requester=requester), created=True
-    )
+    try:
+        # A savepoint: two clicks at once both find nothing waiting; the one-pending constraint
+        # lets one create the request and the other is handed it.
+        with transaction.atomic():
+            created = AccessRequest.objects.create(incident=incident, requester=requester)
+    except IntegrityError:
+        waiting = AccessRequest.objects.get(
+            incident=incident, requester=requester, status=AccessRequestStatus.PENDING
+        )
+        return AccessAsked(request=waiting, created=False)
+    return AccessAsked(request=created, created=True)
 
 
 @transaction.atomic

@@ -438,6 +438,19 @@ def test_two_clicks_at_once_make_one_decision(client, private_incident, fake_sla
     assert request.status in (AccessRequestStatus.APPROVED, AccessRequestStatus.DENIED)
 
 
+def test_two_requests_at_once_make_one(client, private_incident, jobs):
+    outsider = services.external_user_get_or_create(external_id=OUTSIDER)
+
+    def ask():
+        return services.access_request_open(incident=private_incident, requester=outsider)
+
+    race = Race(ask, ask).start().join()
+
+    assert race.errors == []
+    assert sorted(asked.created for asked in race.results) == [False, True]
+    assert AccessRequest.objects.filter(incident=private_incident).count() == 1
+
+
 def test_someone_already_in_is_told_so(client, private_incident, fake_slack, jobs):
     post_interaction(client, click(ids.REQUEST_ACCESS, str(private_incident.pk), user=LEAD))
     jobs()
