@@ -373,6 +373,18 @@ def test_a_tampered_request_value_is_refused(client, private_incident, fake_slac
     assert request.status == AccessRequestStatus.PENDING
 
 
+@pytest.mark.parametrize("value", ["public", "not-a-number", "987654"])
+def test_request_access_naming_no_private_incident_asks_nobody(client, fake_slack, jobs, value):
+    public = services.incident_declare(title="Payments are failing", reporter=None)
+    named = str(public.pk) if value == "public" else value
+
+    post_interaction(client, click(ids.REQUEST_ACCESS, named, user=OUTSIDER))
+    jobs()
+
+    assert "not a private incident" in ephemerals_to(fake_slack, OUTSIDER)[-1]
+    assert not AccessRequest.objects.exists()
+
+
 def test_someone_granted_declare_private_may_decide(client, private_incident, fake_slack, jobs):
     request = request_access(client, private_incident, jobs)
     grant_declare_private(STRANGER)
