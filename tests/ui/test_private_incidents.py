@@ -83,7 +83,7 @@ def test_a_title_search_finds_a_private_incident_only_for_those_who_see_it(peopl
     client = as_person(people[who])
 
     api = client.get("/core/incidents/?title=payroll").json()
-    page = client.get("/?title=payroll")
+    page = client.get("/?q=payroll")
 
     assert api["count"] == found
     assert page.content.count(b"Quiet payroll leak") == found
@@ -126,3 +126,10 @@ def test_the_admin_shows_a_private_incident_to_superusers_and_members_only(peopl
     assert b"Quiet admin leak" not in as_staff.content
     assert b"Quiet admin leak" in as_admin.content
     assert as_person(staff).get(f"/admin/core/incident/{private.pk}/change/").status_code == 302
+
+
+def test_those_who_see_a_private_incident_see_that_it_is_private(people):
+    page = as_person(people["member"]).get("/?q=payroll")
+
+    assert b'data-testid="private"' in page.content
+    assert b'data-testid="private"' not in as_person(people["member"]).get("/?q=Payments").content
