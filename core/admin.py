@@ -1,11 +1,15 @@
 from django.contrib import admin
+from django.db.models import QuerySet
 
-from core import services
+from core import selectors, services
+from core.access import Acting, Via, visible_incidents
 from core.models import (
+    AccessRequest,
     Action,
     AuditEntry,
     ExternalUser,
     Incident,
+    IncidentAccess,
     Milestone,
     Participation,
     Role,
@@ -48,11 +52,24 @@ class MilestoneInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+def _visible(request) -> QuerySet[Incident]:
+    """The incidents the signed-in staff member may see (superusers: all of them)."""
+    return visible_incidents(acting=Acting.for_person(request.user, Via.ADMIN))
+
+
+class OfVisibleIncidents:
+    """Records of incidents the staff member may see: a private incident's stay out of view
+    for staff who are not in it, as on every other page."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(incident__in=_visible(request).values("pk"))
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     list_display = ["id", "title", "status_label", "severity", "drill", "reporter", "report_time"]
     list_display_links = ["id", "title"]
-    list_filter = ["status", "severity", "drill", "report_only"]
+    list_filter = ["status", "severity", "drill", "private", "report_only"]
     search_fields = ["title", "summary", "impact"]
     date_hierarchy = "report_time"
     list_select_related = ["reporter"]
@@ -61,7 +78,13 @@ class IncidentAdmin(admin.ModelAdmin):
     exclude = ["merged_into"]
     # Writes from the admin bypass core.services, so the fields that drive Slack are read-only here;
     # the status moves by the rules of SPEC §14 from Slack, the web page or the API.
-    readonly_fields = ["status", "end_time"]
+    # Private is decided once, at declaration, from Slack (SPEC §18).
+    readonly_fields = ["status", "end_time", "private"]
+
+    def get_queryset(self, request):
+        return visible_incidents(
+            super().get_queryset(request), Acting.for_person(request.user, Via.ADMIN)
+        )
 
     def save_model(self, request, obj: Incident, form, change: bool) -> None:
         # Route admin edits through the services so the timeline and Slack stay in step.
@@ -98,7 +121,7 @@ class ExternalUserAdmin(admin.ModelAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(OfVisibleIncidents, admin.ModelAdmin):
     list_display = ["details", "incident", "owner", "status", "priority", "due_at"]
     list_filter = ["status", "priority"]
     search_fields = ["details", "incident__title"]
@@ -107,7 +130,7 @@ class ActionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(admin.ModelAdmin):
+class TimelineEventAdmin(OfVisibleIncidents, admin.ModelAdmin):
     list_display = ["time", "incident", "kind", "author", "hidden", "short_text"]
     list_filter = ["kind", "hidden"]
     search_fields = ["text", "incident__title"]
@@ -120,7 +143,7 @@ class TimelineEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(admin.ModelAdmin):
+class ParticipationAdmin(OfVisibleIncidents, admin.ModelAdmin):
     list_display = ["incident", "user", "message_count", "first_message_at"]
     search_fields = ["incident__title", "user__display_name", "user__external_id"]
     list_select_related = ["incident", "user"]
@@ -173,6 +196,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     readonly_fields = [field.name for field in AuditEntry._meta.fields]
 
+    def get_queryset(self, request):
+        # The entries of a private incident stay out of view for staff who are not in it.
+        return selectors.audit_entries(acting=Acting.for_person(request.user, Via.ADMIN))
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -185,3 +212,27 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description="who", ordering="person_name")
     def who(self, entry: AuditEntry) -> str:
         return entry.who
+
+
+@admin.register(IncidentAccess)
+class IncidentAccessAdmin(OfVisibleIncidents, admin.ModelAdmin):
+    """Who may see each private incident, and why; written from Slack (membership, approvals)."""
+
+    list_display = ["incident", "user", "reason", "granted_by", "granted_at"]
+    list_filter = ["reason"]
+    list_select_related = ["incident", "user", "granted_by"]
+    readonly_fields = ["incident", "user", "reason", "granted_by", "granted_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(OfVisibleIncidents, admin.ModelAdmin):
+    list_display = ["incident", "requester", "status", "requested_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["incident", "requester", "decided_by"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request) -> bool:
+        return False

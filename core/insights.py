@@ -25,10 +25,13 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from core.access import Acting, current, visible_incidents
+from core.access.visibility import access_grants_of, sees_everything
 from core.exceptions import ApplicationError
 from core.lifecycle.numbers import NUMBERS, Number
 from core.lifecycle.statuses import UNCOUNTED_STATUSES
@@ -224,7 +227,7 @@ def _kinds() -> list[str]:
 SESSION_FOR_INSIGHTS = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
 
 
-def _insights_sql(insights_filter: InsightsFilter) -> str:
+def _insights_sql(insights_filter: InsightsFilter, visibility: str = "") -> str:
     """One pass: each counted incident joined to its milestone rows, pivoted to one row of
     durations per incident; then the three groupings at once. Severity and month stay narrow
     (a smallint, and the month's number in the period) for the sorts, and durations are
@@ -253,6 +256,7 @@ def _insights_sql(insights_filter: InsightsFilter) -> str:
               AND incident.status <> ALL(%(uncounted)s)
               AND incident.start_time >= %(start)s AND incident.start_time < %(end)s
               {_severity_condition(insights_filter)}
+              {visibility}
             GROUP BY incident.id
         )
         SELECT GROUPING(severity), GROUPING(month), severity, month, count(*), {figures}
@@ -280,13 +284,35 @@ def _sql_params(insights_filter: InsightsFilter) -> dict:
     }
 
 
-def insights_compute(insights_filter: InsightsFilter) -> Insights:
-    """Counts, medians and 90th percentiles by severity, by month and overall, in one query."""
+def _visibility_condition(acting: Acting | None) -> tuple[str, dict]:
+    """The SQL that leaves out private incidents ``acting`` may not see, with its parameters:
+    ``core.access.visible_incidents``' own subquery, so the rule is written once."""
+    acting = acting or current()
+    if sees_everything(acting):
+        return "", {}
+    try:
+        granted_sql, granted_params = (
+            access_grants_of(acting).values("incident_id").query.sql_with_params()
+        )
+    except EmptyResultSet:  # nobody to look up: no private incident at all
+        return "AND NOT incident.private", {}
+    names = {f"visible_{n}": value for n, value in enumerate(granted_params)}
+    granted_sql = granted_sql % tuple(f"%({name})s" for name in names)
+    return f"AND (NOT incident.private OR incident.id IN ({granted_sql}))", names
+
+
+def insights_compute(insights_filter: InsightsFilter, acting: Acting | None = None) -> Insights:
+    """Counts, medians and 90th percentiles by severity, by month and overall, in one query;
+    private incidents ``acting`` (by default the current actor) may not see are not counted."""
+    visibility, visibility_params = _visibility_condition(acting)
     with transaction.atomic(), connection.cursor() as cursor:
         # A JIT compile costs more than this query saves (hundreds of milliseconds once the
         # estimated cost crosses jit_above_cost), and the sorts fit in memory with some room.
         cursor.execute(SESSION_FOR_INSIGHTS)
-        cursor.execute(_insights_sql(insights_filter), _sql_params(insights_filter))
+        cursor.execute(
+            _insights_sql(insights_filter, visibility),
+            {**_sql_params(insights_filter), **visibility_params},
+        )
         rows = cursor.fetchall()
     found = [_group_from_row(row, insights_filter.months()) for row in rows]
     overall = next(
@@ -406,10 +432,13 @@ def behind_from_params(params, insights_filter: InsightsFilter) -> Behind:
     return Behind(NUMBERS_BY_NAME.get(name), ALL, ALL)
 
 
-def incidents_behind(insights_filter: InsightsFilter, behind: Behind) -> QuerySet[Incident]:
+def incidents_behind(
+    insights_filter: InsightsFilter, behind: Behind, acting: Acting | None = None
+) -> QuerySet[Incident]:
     """The incidents counted in one figure, shortest duration first (all counted incidents of the
-    group, newest first, for a count). Each has ``number_duration`` when a number is asked for."""
-    incidents = _counted(insights_filter)
+    group, newest first, for a count). Each has ``number_duration`` when a number is asked for.
+    Only those ``acting`` (by default the current actor) may see, as the figures count them."""
+    incidents = visible_incidents(_counted(insights_filter), acting)
     if behind.grouping == "severity":
         incidents = _with_severity(incidents, (behind.key,))
     elif behind.grouping == "month":

@@ -109,10 +109,16 @@ def incident_filter(
 
 
 def incident_search(
-    *, status: str | None = None, severity: int | str | None = None, title: str | None = None
+    *,
+    acting: Acting | None = None,
+    status: str | None = None,
+    severity: int | str | None = None,
+    title: str | None = None,
 ) -> QuerySet[Incident]:
-    """Incidents newest first, filtered as the incident list page offers."""
-    return incident_filter(incident_list(), status=status, severity=severity, title=title)
+    """Incidents ``acting`` may see (by default the current actor), newest first, filtered as
+    the incident list page offers."""
+    incidents = visible_incidents(incident_list(), acting)
+    return incident_filter(incidents, status=status, severity=severity, title=title)
 
 
 def action_list() -> QuerySet[Action]:
@@ -218,13 +224,15 @@ def external_user_for_login(*, user: AbstractBaseUser | AnonymousUser) -> Extern
     return ExternalUser.objects.filter(owner=user).order_by("id").first()
 
 
-def incident_document(*, incident_id: int) -> Incident:
-    """The incident with reporter, roles and its channel joined; raises ``DoesNotExist``.
+def incident_document(*, incident_id: int, acting: Acting | None = None) -> Incident:
+    """The incident with reporter, roles and its channel joined; raises ``DoesNotExist``, also
+    when ``acting`` (by default the current actor) may not see it.
 
     The chat side attaches each incident's channel to it as ``comms_channel``; the domain reads
     it through the incident, as a fact about the incident, without importing that side.
     """
-    return incident_list().select_related("comms_channel", "merged_into").get(pk=incident_id)
+    incidents = visible_incidents(incident_list(), acting)
+    return incidents.select_related("comms_channel", "merged_into").get(pk=incident_id)
 
 
 def participants_for_incident(*, incident: Incident) -> QuerySet[Participation]:

@@ -246,6 +246,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^slack/cron_minute$", r"^metrics$"]
 
 LOGIN_URL = "ui:login"
 LOGIN_REDIRECT_URL = "ui:incident_list"
+# Where signing out leads, /oidc/logout/ included (unset, that view answered 500).
+LOGOUT_REDIRECT_URL = "ui:login"
 
 REST_FRAMEWORK = {
     # Basic first, so a script without credentials is told how to authenticate (401); then a

@@ -39,6 +39,7 @@ MEMBERS_ONLY = {
     "pin_added",
     "pin_removed",
     "member_joined_channel",
+    "member_left_channel",
     "reaction_added",
     "reaction_removed",
     "group_rename",

@@ -301,6 +301,25 @@ class Workspace(PinsAndReactions, Modals):
             extra = {"inviter": inviter} if inviter else {}
             self.post(channel, user, text, subtype="channel_join", **extra)
 
+    def leave(self, channel: JsonDict, user: str) -> None:
+        """``user`` leaves (or is removed from) ``channel``: Slack's member_left_channel, and
+        the "has left" message, as a join has its own."""
+        with self.lock:
+            if user not in channel["members"]:
+                raise SlackError("not_in_channel")
+            channel["members"].remove(user)
+            self.emit(
+                {
+                    "type": "member_left_channel",
+                    "user": user,
+                    "channel": channel["id"],
+                    "channel_type": "G" if channel["is_private"] else "C",
+                    "team": TEAM_ID,
+                },
+                channel,
+            )
+            self.post(channel, user, f"<@{user}> has left the channel", subtype="channel_leave")
+
     def rename(self, channel: JsonDict, name: str, *, by: str) -> None:
         with self.lock:
             if channel["name"] == name:

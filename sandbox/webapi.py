@@ -345,6 +345,17 @@ def conversations_invite(ws: Workspace, params: JsonDict) -> JsonDict:
         return answer
 
 
+@method("conversations.kick")
+def conversations_kick(ws: Workspace, params: JsonDict) -> JsonDict:
+    user = str(required(params, "user"))
+    with ws.lock:
+        channel = _member_channel(ws, params)
+        if user == BOT:
+            raise SlackError("cant_kick_self")
+        ws.leave(channel, user)
+    return {}
+
+
 @method("conversations.join")
 def conversations_join(ws: Workspace, params: JsonDict) -> JsonDict:
     with ws.lock:

@@ -23,6 +23,7 @@ BOT_SCOPES = [
     "commands",  # /incident
     "groups:history",  # the same in a private central channel, or a comms channel made private
     "groups:read",  # find a private central channel; group_rename
+    "groups:write",  # create and invite into private incidents' channels (SPEC §18)
     "im:history",  # before a retried DM, look for the one an earlier attempt may have sent
     "im:write",  # DM the lead when an incident closes
     "pins:read",  # pinned messages become the timeline
@@ -36,6 +37,7 @@ BOT_EVENTS = [
     "channel_rename",
     "group_rename",
     "member_joined_channel",
+    "member_left_channel",  # who may see a private incident follows its channel's members
     "message.channels",
     "message.groups",
     "pin_added",

@@ -269,3 +269,25 @@ def test_migrating_updates_back_keeps_the_incident_and_its_timeline(incident_bef
     old = migrate(BEFORE_UPDATES)
     entries = old.get_model("core", "TimelineEvent").objects.filter(incident_id=fire.pk)
     assert [e.text for e in entries] == ["Rolled back"]
+
+
+# --- Private incidents (core 0010) --------------------------------------------------------------
+
+BEFORE_PRIVATE = [("core", "0009_incident_title_trigram_index")]
+
+
+@pytest.fixture
+def incident_before_private(transactional_db):
+    old = migrate(BEFORE_PRIVATE)
+    try:
+        yield old.get_model("core", "Incident").objects.create(title="Payments are failing").pk
+    finally:
+        migrate(latest())
+
+
+def test_earlier_incidents_stay_visible_to_everyone(incident_before_private):
+    new = migrate(latest())
+
+    fire = new.get_model("core", "Incident").objects.get(pk=incident_before_private)
+    assert fire.private is False
+    assert not new.get_model("core", "IncidentAccess").objects.exists()

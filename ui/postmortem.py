@@ -16,6 +16,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
 
 from core import selectors as core_selectors
+from core.access import Acting
 from core.models import (
     ExternalUser,
     Incident,
@@ -111,10 +112,11 @@ class PostmortemView:
         return next(s for s in self.sections if s.key == key)
 
 
-def load_postmortem(*, incident_id: int, curation: bool = False) -> PostmortemView:
+def load_postmortem(*, incident_id: int, acting: Acting, curation: bool = False) -> PostmortemView:
     """Everything the postmortem page (``curation``: with hidden entries and edit histories) or
-    an export shows. Raises ``Incident.DoesNotExist``. A constant number of queries."""
-    incident = core_selectors.incident_document(incident_id=incident_id)
+    an export shows. Raises ``Incident.DoesNotExist``, also when ``acting`` may not see it. A
+    constant number of queries."""
+    incident = core_selectors.incident_document(incident_id=incident_id, acting=acting)
     postmortem = core_selectors.postmortem_for_incident(incident=incident)
     saved = {s.key: s for s in postmortem.sections.all()} if postmortem else {}
     sources = {key: _section_source(incident, key, saved.get(key)) for key in PostmortemSectionKey}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import selectors as core_selectors
 from core import services as core_services
+from core.access import Acting, Via, visible_incidents
 from core.models import Action, Incident, PostmortemSectionKey
 from ui import postmortem, presenters
 from ui.forms import (
@@ -36,6 +38,17 @@ from ui.timezones import viewer_timezone
 INCIDENTS_PER_PAGE = 25
 
 
+def viewer(request: HttpRequest) -> Acting:
+    """Who is reading: what they see is decided by ``core.access.visible_incidents``."""
+    return Acting.for_person(request.user, Via.BROWSER)
+
+
+def _of_visible_incidents(records: QuerySet, request: HttpRequest) -> QuerySet:
+    """Follow-ups or timeline entries of incidents the viewer may see (one subquery): those of a
+    private incident they are not in answer 404, as the incident itself does."""
+    return records.filter(incident__in=visible_incidents(acting=viewer(request)).values("pk"))
+
+
 def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     zone = viewer_timezone(request)
     with timezone.override(zone):
@@ -46,7 +59,7 @@ def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET)
-    incidents = core_selectors.incident_search(**form.filters())
+    incidents = core_selectors.incident_search(acting=viewer(request), **form.filters())
     page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
     return _render(
         request,
@@ -68,7 +81,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     try:
-        incident = core_selectors.incident_document(incident_id=incident_id)
+        incident = core_selectors.incident_document(incident_id=incident_id, acting=viewer(request))
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
     document = presenters.incident_document(
@@ -96,7 +109,9 @@ def action_done(request: HttpRequest, action_id: int) -> HttpResponse:
 
     A GET changes nothing: it only goes back to the page (after logging in, say).
     """
-    action = get_object_or_404(core_selectors.action_list(), pk=action_id)
+    action = get_object_or_404(
+        _of_visible_incidents(core_selectors.action_list(), request), pk=action_id
+    )
     if request.method == "POST":
         core_services.action_update(action=action, done=ActionDoneForm(request.POST).is_done())
     return redirect(_action_url(action))
@@ -115,9 +130,13 @@ def favicon(request: HttpRequest) -> HttpResponse:
 # --- The postmortem (SPEC §16) ----------------------------------------------------------------
 
 
-def _postmortem_or_404(incident_id: int, *, curation: bool = False) -> postmortem.PostmortemView:
+def _postmortem_or_404(
+    request: HttpRequest, incident_id: int, *, curation: bool = False
+) -> postmortem.PostmortemView:
     try:
-        return postmortem.load_postmortem(incident_id=incident_id, curation=curation)
+        return postmortem.load_postmortem(
+            incident_id=incident_id, acting=viewer(request), curation=curation
+        )
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
 
@@ -175,7 +194,7 @@ def _render_postmortem(
 @login_required
 @require_GET
 def postmortem_page(request: HttpRequest, incident_id: int) -> HttpResponse:
-    return _render_postmortem(request, _postmortem_or_404(incident_id, curation=True))
+    return _render_postmortem(request, _postmortem_or_404(request, incident_id, curation=True))
 
 
 @login_required
@@ -183,13 +202,16 @@ def postmortem_page(request: HttpRequest, incident_id: int) -> HttpResponse:
 def postmortem_section(request: HttpRequest, incident_id: int, key: str) -> HttpResponse:
     """Save one section. A save based on an old revision is refused (409) and the page shows
     both texts: the one sent, kept in the editor, and the one saved meanwhile."""
-    view = _postmortem_or_404(incident_id)
+    view = _postmortem_or_404(request, incident_id)
     form = SectionForm(request.POST, prefix=key)
     if key not in PostmortemSectionKey.values:
         raise Http404("No such section.")
     if not form.is_valid():
         return _render_postmortem(
-            request, _postmortem_or_404(incident_id, curation=True), status=400, forms={key: form}
+            request,
+            _postmortem_or_404(request, incident_id, curation=True),
+            status=400,
+            forms={key: form},
         )
     try:
         core_services.postmortem_section_save(
@@ -206,7 +228,7 @@ def postmortem_section(request: HttpRequest, incident_id: int, key: str) -> Http
         )
         return _render_postmortem(
             request,
-            _postmortem_or_404(incident_id, curation=True),
+            _postmortem_or_404(request, incident_id, curation=True),
             status=409,
             forms={key: kept},
             conflicts={key: stale.message},
@@ -214,7 +236,7 @@ def postmortem_section(request: HttpRequest, incident_id: int, key: str) -> Http
     except (core_services.PostmortemRefused, ValidationError) as refused:
         return _render_postmortem(
             request,
-            _postmortem_or_404(incident_id, curation=True),
+            _postmortem_or_404(request, incident_id, curation=True),
             status=409,
             forms={key: form},
             error=getattr(refused, "message", "") or "; ".join(refused.messages),
@@ -227,7 +249,7 @@ def postmortem_section(request: HttpRequest, incident_id: int, key: str) -> Http
 def postmortem_status(request: HttpRequest, incident_id: int) -> HttpResponse:
     """Move the postmortem on (or back); publishing with untriaged follow-ups is refused (409),
     naming them."""
-    view = _postmortem_or_404(incident_id)
+    view = _postmortem_or_404(request, incident_id)
     form = PostmortemStatusForm(request.POST)
     if not form.is_valid():
         return redirect(_postmortem_url(incident_id))
@@ -238,7 +260,7 @@ def postmortem_status(request: HttpRequest, incident_id: int) -> HttpResponse:
     except core_services.PostmortemRefused as refused:
         return _render_postmortem(
             request,
-            _postmortem_or_404(incident_id, curation=True),
+            _postmortem_or_404(request, incident_id, curation=True),
             status=409,
             error=refused.message,
             untriaged=[a.pk for a in refused.untriaged],
@@ -249,7 +271,7 @@ def postmortem_status(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def postmortem_markdown(request: HttpRequest, incident_id: int) -> HttpResponse:
-    view = _postmortem_or_404(incident_id)
+    view = _postmortem_or_404(request, incident_id)
     with timezone.override(viewer_timezone(request)):
         text = postmortem.postmortem_markdown(view)
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
@@ -268,7 +290,7 @@ def postmortem_print(request: HttpRequest, incident_id: int) -> HttpResponse:
         request,
         "ui/postmortem_print.html",
         {
-            "pm": _postmortem_or_404(incident_id),
+            "pm": _postmortem_or_404(request, incident_id),
             "paper": paper if paper in PAPER_SIZES else "a4",
             "papers": PAPER_SIZES,
         },
@@ -280,7 +302,7 @@ def postmortem_print(request: HttpRequest, incident_id: int) -> HttpResponse:
 def postmortem_note(request: HttpRequest, incident_id: int) -> HttpResponse:
     """Add a note to the timeline at a time read in the viewer's zone; a refused one is shown
     again with its errors (400)."""
-    view = _postmortem_or_404(incident_id)
+    view = _postmortem_or_404(request, incident_id)
     form = postmortem.note_form(viewer_timezone(request), request.POST)
     if form.is_valid():
         try:
@@ -296,7 +318,7 @@ def postmortem_note(request: HttpRequest, incident_id: int) -> HttpResponse:
         else:
             return redirect(_postmortem_url(incident_id, f"entry-{entry.pk}"))
     return _render_postmortem(
-        request, _postmortem_or_404(incident_id, curation=True), status=400, note_form=form
+        request, _postmortem_or_404(request, incident_id, curation=True), status=400, note_form=form
     )
 
 
@@ -304,8 +326,10 @@ def postmortem_note(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_http_methods(["POST"])
 def action_edit(request: HttpRequest, action_id: int) -> HttpResponse:
     """Triage a follow-up: owner, due date (read in the viewer's zone), priority, status."""
-    action = get_object_or_404(core_selectors.action_list(), pk=action_id)
-    view = _postmortem_or_404(action.incident_id, curation=True)
+    action = get_object_or_404(
+        _of_visible_incidents(core_selectors.action_list(), request), pk=action_id
+    )
+    view = _postmortem_or_404(request, action.incident_id, curation=True)
     row = next(row for row in view.doc.actions if row.id == action.pk)
     zone = viewer_timezone(request)
     form = postmortem.action_form(row, postmortem.action_owners(view), zone, request.POST)
@@ -323,7 +347,9 @@ def action_edit(request: HttpRequest, action_id: int) -> HttpResponse:
 @require_http_methods(["POST"])
 def timeline_hide(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Hide an entry from the curated timeline, or show it again; nothing is deleted."""
-    entry = get_object_or_404(core_selectors.timeline_event_list(), pk=entry_id)
+    entry = get_object_or_404(
+        _of_visible_incidents(core_selectors.timeline_event_list(), request), pk=entry_id
+    )
     form = TimelineHideForm(request.POST)
     if form.is_valid():
         core_services.timeline_entry_hide(
@@ -335,7 +361,9 @@ def timeline_hide(request: HttpRequest, entry_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def timeline_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = get_object_or_404(core_selectors.timeline_event_list(), pk=entry_id)
+    entry = get_object_or_404(
+        _of_visible_incidents(core_selectors.timeline_event_list(), request), pk=entry_id
+    )
     form = TimelineEditForm(request.POST)
     if form.is_valid():
         core_services.timeline_entry_edit(

@@ -16,7 +16,7 @@ from core.access.permissions import (
     allowed,
     require,
 )
-from core.access.visibility import visible_incidents
+from core.access.visibility import may_decide_access, may_see, visible_incidents
 
 __all__ = [
     "Acting",
@@ -26,6 +26,8 @@ __all__ = [
     "acting_as",
     "allowed",
     "current",
+    "may_decide_access",
+    "may_see",
     "require",
     "visible_incidents",
 ]

@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.access import Acting, Via, visible_incidents
 from core.lifecycle.milestones import MILESTONE_MEANING, MilestoneKind
 from core.lifecycle.statuses import MOVES, STATUS_MEANING
 from core.models import (
@@ -30,6 +31,16 @@ from core.models import (
     TimelineEvent,
     TimelineEventKind,
 )
+
+
+class VisibleIncidentField(serializers.PrimaryKeyRelatedField):
+    """An incident by id, among those the requesting person may see: a private incident they
+    are not in is as unknown as an id that never existed."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        acting = Acting.for_person(request.user, Via.API) if request is not None else None
+        return visible_incidents(acting=acting)
 
 
 class LabelChoiceField(serializers.ChoiceField):
@@ -220,8 +231,7 @@ class StatusChangeSerializer(serializers.Serializer):
         max_length=1000,
         help_text="Why; required to reopen (resolved → investigating). Lands on the timeline.",
     )
-    merged_into = serializers.PrimaryKeyRelatedField(
-        queryset=Incident.objects.all(),
+    merged_into = VisibleIncidentField(
         required=False,
         allow_null=True,
         help_text="With status merged: the incident it is merged into.",
@@ -263,7 +273,7 @@ class MilestoneTimeSerializer(serializers.Serializer):
 
 
 class ActionSerializer(serializers.ModelSerializer):
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
+    incident = VisibleIncidentField()
     owner = ExternalUserSerializer(read_only=True, allow_null=True)
     owner_external_id = _user_by_slack_id(
         source="owner", help_text="Slack user id of the owner, or null for nobody."
@@ -304,7 +314,7 @@ class ActionUpdateSerializer(ActionSerializer):
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
-    incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
+    incident = VisibleIncidentField()
     kind = serializers.ChoiceField(choices=TimelineEventKind.choices, read_only=True)
     author = ExternalUserSerializer(read_only=True, allow_null=True)
     time = serializers.DateTimeField(required=False, help_text="When it happened; now if left out.")

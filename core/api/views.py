@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from core import selectors, services
+from core.access import Acting, Via, visible_incidents
 from core.api import filters, serializers
 from core.models import AuditEntry, ExternalUser, Incident, MilestoneKind, Role
 
@@ -48,6 +49,15 @@ MILESTONE_PARAMETER = OpenApiParameter(
     enum=MilestoneKind.values,
     description="The milestone.",
 )
+
+
+def _reader(request: Request) -> Acting:
+    """Who reads: a private incident they are not in answers 404, as one that never existed."""
+    return Acting.for_person(request.user, Via.API)
+
+
+def _of_visible_incidents(records: QuerySet, request: Request) -> QuerySet:
+    return records.filter(incident__in=visible_incidents(acting=_reader(request)).values("pk"))
 
 
 def _actor(request: Request) -> ExternalUser | None:
@@ -96,7 +106,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = filters.IncidentFilter
 
     def get_queryset(self) -> QuerySet[Incident]:
-        return selectors.incident_list().prefetch_related("milestones")
+        incidents = visible_incidents(selectors.incident_list(), _reader(self.request))
+        return incidents.prefetch_related("milestones")
 
     def _answer(self, incident: Incident) -> Response:
         """The incident as it is now, read again: a write changes roles and milestones too."""
@@ -244,7 +255,7 @@ class ActionViewSet(AmendableRecordViewSet):
     filterset_class = filters.ActionFilter
 
     def get_queryset(self):
-        return selectors.action_list()
+        return _of_visible_incidents(selectors.action_list(), self.request)
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.instance = services.action_log(**serializer.validated_data)
@@ -276,7 +287,7 @@ class TimelineEventViewSet(AmendableRecordViewSet):
     filterset_class = filters.TimelineEventFilter
 
     def get_queryset(self):
-        return selectors.timeline_event_list()
+        return _of_visible_incidents(selectors.timeline_event_list(), self.request)
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         data = serializer.validated_data

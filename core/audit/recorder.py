@@ -88,6 +88,9 @@ AUDITED: dict[str, Audited] = {
     "core.PostmortemSection": Audited(incident=_section_incident),
     "core.Update": Audited(incident=BY_INCIDENT),
     "core.Follower": Audited(incident=BY_INCIDENT),
+    # Who may see a private incident, and each request to: what a security review asks first.
+    "core.IncidentAccess": Audited(incident=BY_INCIDENT),
+    "core.AccessRequest": Audited(incident=BY_INCIDENT),
     "core.Role": Audited(),
     "core.UpdateCadence": Audited(),
     "core.ExternalUser": Audited(fields=("owner",), creation=lambda user: False),

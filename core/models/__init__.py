@@ -2,6 +2,12 @@
 
 from core.lifecycle.milestones import MilestoneKind
 from core.lifecycle.statuses import IncidentStatus
+from core.models.access import (
+    AccessReason,
+    AccessRequest,
+    AccessRequestStatus,
+    IncidentAccess,
+)
 from core.models.action import Action, ActionPriority, ActionStatus
 from core.models.audit import AuditAction, AuditEntry, AuditVia
 from core.models.external_user import ExternalUser
@@ -32,6 +38,9 @@ from core.models.update import (
 __all__ = [
     "DEFAULT_CADENCE",
     "LEAD",
+    "AccessReason",
+    "AccessRequest",
+    "AccessRequestStatus",
     "Action",
     "ActionPriority",
     "ActionStatus",
@@ -41,6 +50,7 @@ __all__ = [
     "ExternalUser",
     "Follower",
     "Incident",
+    "IncidentAccess",
     "IncidentStatus",
     "Milestone",
     "MilestoneKind",

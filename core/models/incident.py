@@ -64,6 +64,10 @@ class Incident(models.Model):
     drill = models.BooleanField(
         default=False, help_text="A practice run: labelled everywhere and left out of the numbers."
     )
+    private = models.BooleanField(
+        default=False,
+        help_text="Only its channel's members and those let in see it (SPEC §18).",
+    )
     merged_into = models.ForeignKey(
         "self",
         null=True,

@@ -5,6 +5,16 @@ moves, roles and milestones; ``updates`` holds updates and followers (SPEC §15)
 ``core.services`` and use the names below.
 """
 
+from core.services.access import (
+    AccessAlreadyDecided,
+    AccessAsked,
+    AccessDecisionRefused,
+    access_request_decide,
+    access_request_open,
+    incident_access_grant,
+    incident_member_left,
+    incident_members_joined,
+)
 from core.services.incidents import (
     ACTION_UPDATABLE_FIELDS,
     TRACKED_FIELDS,
@@ -62,6 +72,9 @@ __all__ = [
     "SECTION_MAX_CHARS",
     "TRACKED_FIELDS",
     "UPDATABLE_FIELDS",
+    "AccessAlreadyDecided",
+    "AccessAsked",
+    "AccessDecisionRefused",
     "MilestoneRefused",
     "PostmortemRefused",
     "RoleChange",
@@ -70,14 +83,19 @@ __all__ = [
     "TransitionRefused",
     "UnknownRole",
     "UpdateRefused",
+    "access_request_decide",
+    "access_request_open",
     "action_create",
     "action_log",
     "action_update",
     "external_user_get_or_create",
     "external_user_upsert",
+    "incident_access_grant",
     "incident_close",
     "incident_declare",
     "incident_follow",
+    "incident_member_left",
+    "incident_members_joined",
     "incident_status_set",
     "incident_unfollow",
     "incident_update",

@@ -15,12 +15,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import signals
+from core.access import Permission, require
 from core.audit import recorder as audit
 from core.exceptions import ApplicationError, IncidentAlreadyClosed
 from core.lifecycle.milestones import MilestoneKind
 from core.lifecycle.statuses import IncidentStatus
 from core.models import (
     LEAD,
+    AccessReason,
     Action,
     ActionStatus,
     ExternalUser,
@@ -32,7 +34,7 @@ from core.models import (
     TimelineEvent,
     TimelineEventKind,
 )
-from core.services import lifecycle
+from core.services import access, lifecycle
 
 # Incident fields that people change after declaring; each change is recorded on the timeline.
 # ``lead`` is the lead role and ``start_time`` the started milestone: both are handed to the
@@ -87,12 +89,17 @@ def incident_declare(
     report_time: dt.datetime | None = None,
     triage: bool = False,
     drill: bool = False,
+    private: bool = False,
 ) -> Incident:
     """Record a new incident. Raises ``ValidationError`` for a bad title or severity.
 
     It starts ``investigating``, or ``triage`` when the declarer is not sure yet; a report of
-    something already over is ``reported`` and closed from the start.
+    something already over is ``reported`` and closed from the start. A private one needs the
+    ``declare_private`` permission (``PermissionRefused`` otherwise, before anything is written)
+    and is visible to its declarer from the start.
     """
+    if private:
+        require(Permission.DECLARE_PRIVATE)
     now = report_time or timezone.now()
     if report_only:
         status = IncidentStatus.REPORTED
@@ -107,12 +114,15 @@ def incident_declare(
         report_only=report_only,
         status=status,
         drill=drill,
+        private=private,
         report_time=now,
         start_time=now,
         end_time=now if report_only else None,
     )
     incident.full_clean()
     incident.save()
+    if private and reporter is not None:
+        access.incident_access_grant(incident=incident, user=reporter, reason=AccessReason.DECLARER)
     lifecycle.milestones_at_declaration(incident, reporter)
     lifecycle.roles_at_declaration(incident, lead, reporter)
     signals.incident_declared.send(sender=Incident, incident=incident, actor=reporter)

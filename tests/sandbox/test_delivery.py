@@ -118,6 +118,27 @@ def test_channel_life_sends_the_renames_and_pins_it_subscribes_to(sandbox, recei
     assert not receiver.events("channel_created")
 
 
+def test_a_private_channels_joins_and_leaves_are_sent_as_slack_sends_them(
+    sandbox, receiver: Receiver
+):
+    # Who may see a private incident follows its channel's members (SPEC §18).
+    ws = sandbox.workspace
+    channel = ws.create_channel("inc-10-private", creator="U0BOT", is_private=True)
+    ws.join(channel, "U0ALICE", inviter="U0BOT")
+    ws.leave(channel, "U0ALICE")
+
+    receiver.wait_for(lambda: receiver.events("member_left_channel"))
+    joined = next(
+        e["event"]
+        for e in receiver.events("member_joined_channel")
+        if e["event"]["user"] == "U0ALICE"
+    )
+    [left] = [e["event"] for e in receiver.events("member_left_channel")]
+    assert (joined["channel"], joined["channel_type"]) == (channel["id"], "G")
+    assert (left["user"], left["channel"], left["channel_type"]) == ("U0ALICE", channel["id"], "G")
+    assert "U0ALICE" not in channel["members"]
+
+
 def test_a_channels_events_arrive_in_order(sandbox, receiver: Receiver):
     for n in range(10):
         sandbox.people.message("U0ALICE", "C0INCIDENTS", f"message {n}", None)

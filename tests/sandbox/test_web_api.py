@@ -124,6 +124,19 @@ def test_posting_where_the_bot_cannot_is_refused_with_slacks_codes(web):
     assert error_of(lambda: web.chat_postMessage(channel=private, text="x")) == "is_archived"
 
 
+def test_a_private_channel_is_private_and_a_kick_is_a_leave(web, sandbox):
+    created = web.conversations_create(name="inc-11-private", is_private=True)["channel"]
+    assert created["is_private"] is True
+    web.conversations_invite(channel=created["id"], users="U0ALICE")
+    assert "U0ALICE" in sandbox.workspace.channels[created["id"]]["members"]
+
+    assert web.conversations_kick(channel=created["id"], user="U0ALICE")["ok"]
+    assert "U0ALICE" not in sandbox.workspace.channels[created["id"]]["members"]
+    assert error_of(lambda: web.conversations_kick(channel=created["id"], user="U0ALICE")) == (
+        "not_in_channel"
+    )
+
+
 def test_a_public_channel_the_bot_is_not_in_takes_posts_but_not_history(web):
     # chat:write.public, as the app's manifest asks for.
     assert web.chat_postMessage(channel="C0GENERAL", text="hello")["ok"]

@@ -21,20 +21,20 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     # .public: the headline is posted in the central channel without joining it first.
     "chat.postMessage": ("chat:write", "chat:write.public"),
     "chat.update": ("chat:write",),
-    # Comms channels are public: the channels:* scopes cover them, groups:write is not needed.
-    "conversations.create": ("channels:manage",),
+    # Comms channels are public, but a private incident's is private: groups:write (SPEC §18).
+    "conversations.create": ("channels:manage", "groups:write"),
     # A retried post or DM looks for an earlier attempt; the central channel may be private.
     "conversations.history": ("channels:history", "groups:history", "im:history"),
     # The setup check reads the central channel's membership; that channel may be private.
     "conversations.info": ("channels:read", "groups:read"),
-    "conversations.invite": ("channels:manage",),
+    "conversations.invite": ("channels:manage", "groups:write"),
     # A retried reply under the headline looks for an earlier attempt in the thread.
     "conversations.replies": ("channels:history", "groups:history"),
     "conversations.list": ("channels:read", "groups:read"),  # the central channel may be private
     "conversations.open": ("im:write",),
-    "conversations.rename": ("channels:manage",),
-    "conversations.setPurpose": ("channels:manage",),
-    "conversations.setTopic": ("channels:manage",),
+    "conversations.rename": ("channels:manage", "groups:write"),
+    "conversations.setPurpose": ("channels:manage", "groups:write"),
+    "conversations.setTopic": ("channels:manage", "groups:write"),
     "reactions.add": ("reactions:write",),
     "users.info": ("users:read", "users:read.email"),
     "views.open": (),
@@ -45,8 +45,9 @@ EVENT_SCOPES = {
     "app_mention": "app_mentions:read",
     "channel_rename": "channels:read",
     "group_rename": "groups:read",
-    # Comms channels are public: channels:read covers a join there.
+    # A join or a leave in a private incident's channel needs groups:read.
     "member_joined_channel": "channels:read",
+    "member_left_channel": "groups:read",
     "message.channels": "channels:history",
     "message.groups": "groups:history",
     "pin_added": "pins:read",
@@ -66,6 +67,7 @@ PINNED_SCOPES = [
     "commands",
     "groups:history",
     "groups:read",
+    "groups:write",
     "im:history",
     "im:write",
     "pins:read",

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from procrastinate import RetryStrategy
 
-from core import selectors
+from core import selectors, services
 from core.models import Incident
 from slack.block_kit import document_url as block_document_url
 from slack.delivery.jobs import RETRY, job, running_job
@@ -180,7 +180,10 @@ def _create_or_adopt(incident: Incident) -> Channel:
     visible: dict[str, Channel] | None = None  # listed once, at the first name_taken
     for name in names:
         try:
-            channel: Channel = client.create_channel(name=name)["channel"]
+            # A private incident's channel is private: only those invited see it (SPEC §18).
+            channel: Channel = client.create_channel(name=name, is_private=incident.private)[
+                "channel"
+            ]
         except NameTaken:
             if visible is None:
                 visible = _visible_channels(names)
@@ -293,9 +296,30 @@ def invite_people(channel_id: str, user_ids: list[str]) -> None:
     if not people:
         return
     result = get_slack_client().invite(channel=channel_id, users=people)
-    for user, reason in result.get("refused", {}).items():
+    refused = result.get("refused", {})
+    for user, reason in refused.items():
         if reason != "already_in_channel":
             logger.warning("could not invite %s into %s: %s", user, channel_id, reason)
+    _record_private_members(
+        channel_id,
+        [
+            user
+            for user in people
+            if refused.get(user, "already_in_channel") == "already_in_channel"
+        ],
+    )
+
+
+def _record_private_members(channel_id: str, user_ids: list[str]) -> None:
+    """Those now in a private incident's channel may see the incident, without waiting for
+    Slack's member_joined_channel events (which record them too)."""
+    comms = CommsChannel.objects.select_related("incident").filter(channel_id=channel_id).first()
+    if comms is None or not comms.incident.private or not user_ids:
+        return
+    services.incident_members_joined(
+        incident=comms.incident,
+        users=[services.external_user_get_or_create(external_id=user) for user in user_ids],
+    )
 
 
 @job("slack.comms_describe")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack.block_kit import Block, input_block, plain
@@ -17,14 +18,20 @@ from slack.flows.declare import fields, ids
 from slack.flows.declare.fields import Field
 
 if TYPE_CHECKING:
+    from core.access import Permission
     from core.models import Incident
 
 
-def report_modal(*, text: str = "", channel_id: str = "") -> dict[str, Any]:
+def report_modal(
+    *,
+    text: str = "",
+    channel_id: str = "",
+    may: Callable[[Permission], bool] = lambda permission: True,
+) -> dict[str, Any]:
     """The modal ``/incident [text]`` opens, prefilled from ``text`` (see ``_prefill``).
 
     ``channel_id`` (where the command was typed) travels in ``private_metadata`` so the reporter
-    can be thanked there.
+    can be thanked there. A field that needs a permission is left out unless ``may`` grants it.
     """
     initial, hints = _prefill(text)
     return _modal(
@@ -35,6 +42,7 @@ def report_modal(*, text: str = "", channel_id: str = "") -> dict[str, Any]:
         blocks=[
             _input(field, initial.get(field.name), hint=hints.get(field.name, field.hint))
             for field in fields.FIELDS
+            if field.permission is None or may(field.permission)
         ],
     )
 

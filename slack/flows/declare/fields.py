@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from core.access import Permission
 from core.models import Severity
 from core.models.incident import SEVERITY_EMOJI, TITLE_MAX_LENGTH
 from slack.block_kit import Block, plain
@@ -65,6 +66,8 @@ class Field:
     user: bool = False
     # The incident's value as the modal shows it, when it is not simply the attribute.
     shows: Callable[[Incident], Any] | None = None
+    # Shown only to those who may use it (the service checks the permission again).
+    permission: Permission | None = None
 
     def current(self, incident: Incident) -> Any:
         """The incident's value of this field, as the edit modal shows it."""
@@ -236,6 +239,20 @@ DRILL = Field(
     ),
     form_field=TickBoxField(),
 )
+# Not in the edit modal: the private channel, the headline and who was told exist from the
+# start; a public incident made private later would already have said everything in public.
+PRIVATE = Field(
+    name="private",
+    label="Private",
+    edit=False,
+    permission=Permission.DECLARE_PRIVATE,
+    element=partial(
+        _tick_box_element,
+        text="Private incident",
+        description="A private channel; the incidents channel is told only that it was declared.",
+    ),
+    form_field=TickBoxField(),
+)
 SUMMARY = Field(
     name="summary",
     label="Summary",
@@ -276,7 +293,17 @@ SEVERITY = Field(
 )
 
 # The report modal's fields, in order; the edit modal shows those with ``edit``.
-FIELDS: tuple[Field, ...] = (TITLE, REPORT_KIND, TRIAGE, DRILL, SUMMARY, IMPACT, LEAD, SEVERITY)
+FIELDS: tuple[Field, ...] = (
+    TITLE,
+    REPORT_KIND,
+    TRIAGE,
+    DRILL,
+    PRIVATE,
+    SUMMARY,
+    IMPACT,
+    LEAD,
+    SEVERITY,
+)
 EDIT_FIELDS: tuple[Field, ...] = tuple(field for field in FIELDS if field.edit)
 NAMES: frozenset[str] = frozenset(field.name for field in FIELDS)
 

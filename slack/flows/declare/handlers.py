@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core import services
+from core.access import Acting, Permission, PermissionRefused, Via, acting_as, allowed
 from core.models import ExternalUser, Incident
 from slack.block_kit import modal_errors, read_metadata
 from slack.delivery.outbox import tell_user
@@ -27,7 +28,11 @@ from slack.flows.declare import blocks, fields, ids
 from slack.flows.declare.fields import Field
 from slack.flows.declare.form import IncidentForm
 from slack.flows.headline import ids as headline_ids
-from slack.flows.headline.buttons import incident_for_click, incident_from_button
+from slack.flows.headline.buttons import (
+    clicker_may_see,
+    incident_for_click,
+    incident_from_button,
+)
 from slack.flows.headline.jobs import schedule_thanks
 from slack.incoming import after_response
 from slack.incoming.parsing import ActionContext, SlashCommand, ViewContext
@@ -47,7 +52,11 @@ def report_incident(command: SlashCommand) -> Answer:
     """``/incident help`` explains; ``/incident [title]`` opens the report modal."""
     if command.text.strip().lower() == "help":
         return blocks.usage(bot_name=settings.INCIDENT_BOT_NAME)
-    view = blocks.report_modal(text=command.text, channel_id=command.channel_id)
+    view = blocks.report_modal(
+        text=command.text,
+        channel_id=command.channel_id,
+        may=lambda permission: _may(command.user_id, permission),
+    )
     # Slack is answered at once; the modal opens a moment later, well within the trigger's 3 s.
     after_response.soon(
         open_report_modal,
@@ -79,10 +88,13 @@ def declare_incident(context: ViewContext) -> Answer:
     if not form.is_valid():
         return modal_errors(form.errors_by_block())
     channel_id = read_metadata(context.private_metadata).get("channel_id")
+    reporter = _user(context.user_id)
     try:
-        with transaction.atomic():
+        # The service checks what needs a permission (a private incident) against the
+        # declarer: a submission forged with a box they were not shown is refused.
+        with transaction.atomic(), acting_as(Acting.for_slack_user(reporter)):
             incident = services.incident_declare(
-                reporter=_user(context.user_id),
+                reporter=reporter,
                 report_only=form.report_only,
                 **_attributes(form.cleaned_data),
             )
@@ -94,6 +106,10 @@ def declare_incident(context: ViewContext) -> Answer:
                 )
     except ValidationError as error:
         return modal_errors(_model_errors(error))
+    except PermissionRefused as refused:
+        # The box was not shown to them (the modal follows the same rule): say it under the
+        # title, which every report modal has.
+        return modal_errors({fields.TITLE.name: refused.message})
     return None
 
 
@@ -128,6 +144,8 @@ def save_incident(context: ViewContext) -> Answer:
         return modal_errors(form.errors_by_block())
     metadata = read_metadata(context.private_metadata)
     incident = incident_from_button(str(metadata.get("incident_id")))
+    if incident is not None and not clicker_may_see(incident, context.user_id):
+        incident = None  # a modal forged to name a private incident the person is not in
     if incident is None:
         return modal_errors({fields.TITLE.name: "This incident no longer exists."})
     try:
@@ -141,6 +159,16 @@ def save_incident(context: ViewContext) -> Answer:
 
 
 # --- Helpers -----------------------------------------------------------------------------------
+
+
+def _may(user_id: str, permission: Permission) -> bool:
+    """Whether the Slack user ``user_id`` may use what ``permission`` names. When everyone may
+    (the open policy) this reads nothing, keeping the command's answer fast; otherwise it
+    reads the user and their linked login (one query), without creating either."""
+    if allowed(Acting(via=Via.SLACK), permission):
+        return True
+    user = ExternalUser.objects.select_related("owner").filter(external_id=user_id).first()
+    return user is not None and allowed(Acting.for_slack_user(user), permission)
 
 
 def _user(external_id: str | None) -> ExternalUser | None:

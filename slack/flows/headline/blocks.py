@@ -14,6 +14,7 @@ from core.models import IncidentStatus
 from slack.block_kit import Block, document_url, escape, mention, mrkdwn, plain
 from slack.flows.headline import ids
 from slack.flows.lifecycle.blocks import held_roles_text, status_menu, status_text
+from slack.flows.private.blocks import private_headline
 from slack.flows.updates.blocks import headline_update_line
 
 if TYPE_CHECKING:
@@ -52,7 +53,12 @@ def headline_blocks(
     ``extra_buttons`` (from ``@headline_button``: workflows, plugins) follow the built-in ones
     while the incident is live. ``updates``: when the last update was shared and the next is
     due (SPEC §15), shown while it is live (the caller reads them: this stays pure).
+
+    A private incident's headline says only that it was declared (``private_headline``), and
+    stays so whatever changes: the central channel is read by everyone.
     """
+    if incident.private:
+        return private_headline(incident)
     blocks: list[Block] = [
         _with_id("title", {"type": "section", "text": mrkdwn(_title(incident))}),
         _with_id("facts", {"type": "section", "fields": _facts(incident)}),

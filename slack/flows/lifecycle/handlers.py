@@ -12,6 +12,7 @@ from core import selectors, services
 from slack.delivery.outbox import tell_user
 from slack.flows.commands.replies import bot
 from slack.flows.headline.blocks import incident_not_found
+from slack.flows.headline.buttons import clicker_may_see
 from slack.flows.lifecycle import blocks, ids
 from slack.incoming.parsing import ActionContext
 from slack.registry import action_handler
@@ -25,6 +26,8 @@ def choose_status(context: ActionContext) -> None:
     incident = (
         selectors.incident_list().filter(pk=chosen[0]).first() if chosen is not None else None
     )
+    if incident is not None and not clicker_may_see(incident, context.user_id):
+        incident = None
     if chosen is None or incident is None:
         _tell(context, incident_not_found(context.value))
         return

@@ -27,7 +27,11 @@ from core.services import (
 from slack.block_kit import modal_errors, read_metadata
 from slack.delivery.outbox import tell_user
 from slack.flows.commands.replies import Reply, bot
-from slack.flows.headline.buttons import incident_for_click, incident_from_button
+from slack.flows.headline.buttons import (
+    clicker_may_see,
+    incident_for_click,
+    incident_from_button,
+)
 from slack.flows.updates import blocks, ids
 from slack.flows.updates.jobs import send_catch_up
 from slack.incoming.parsing import ActionContext, ViewContext
@@ -154,6 +158,8 @@ def submit_update(context: ViewContext) -> dict[str, Any] | None:
     if context.type != "view_submission":
         return None
     incident = incident_from_button(str(read_metadata(context.private_metadata).get("incident_id")))
+    if incident is not None and not clicker_may_see(incident, context.user_id):
+        incident = None  # a modal forged to name a private incident the person is not in
     if incident is None:
         return modal_errors({ids.WHAT_CHANGED: "This incident no longer exists."})
     values = context.values

@@ -46,7 +46,7 @@ def _incident_and_update(incident_id: int, update_id: int) -> tuple[Incident, Up
 def post_update_in_headline_thread(incident_id: int, update_id: int) -> None:
     """The update as a reply under the incident's headline in the central channel."""
     found = _incident_and_update(incident_id, update_id)
-    if found is None:
+    if found is None or found[0].private:  # never a private incident's news in public
         return
     headline = HeadlinePost.objects.filter(incident_id=incident_id).exclude(ts="").first()
     if headline is None:

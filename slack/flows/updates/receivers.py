@@ -36,7 +36,8 @@ def spread_update(sender: Any, *, incident: Incident, update: Update, **kwargs: 
                 incident, update, document_url=document_url(incident.pk, settings.SITE_URL)
             )
         )
-    post_update_in_headline_thread.defer(incident_id=incident.pk, update_id=update.pk)
+    if not incident.private:  # the headline's thread is in the central channel, read by all
+        post_update_in_headline_thread.defer(incident_id=incident.pk, update_id=update.pk)
     followers = [
         follower.user.external_id
         for follower in selectors.followers_for_incident(incident=incident)

@@ -18,6 +18,7 @@ from integrations.pagerduty import PagerDutyError, trigger
 from slack.block_kit import document_url
 from slack.delivery.outbox import post_in_channel, send_ephemeral_or_dm
 from slack.flows.comms_channel.models import CommsChannel
+from slack.flows.headline.buttons import clicker_may_see
 from slack.incoming.parsing import ActionContext
 from slack.registry import action_handler, headline_button, incident_command
 from slack.workflows.config import workflow_config, workflow_enabled
@@ -57,10 +58,18 @@ def on_call_button(incident: Incident) -> dict | None:
     return blocks.page_on_call_button(incident) if workflow_enabled(WORKFLOW) else None
 
 
+def _visible_incident(context: ActionContext, value: str) -> Incident | None:
+    """The incident a button names; a private one the clicker is not in does not exist."""
+    incident = Incident.objects.filter(pk=_int(value)).first()
+    if incident is not None and not clicker_may_see(incident, context.user_id):
+        return None
+    return incident
+
+
 @action_handler(blocks.PAGE_TEAM, atomic=False)  # it waits on PagerDuty: no transaction held
 def page_team(context: ActionContext) -> None:
     incident_id, _, team_id = context.value.partition(":")
-    incident = Incident.objects.filter(pk=_int(incident_id)).first()
+    incident = _visible_incident(context, incident_id)
     team = EscalationTeam.objects.filter(pk=_int(team_id)).first()
     if incident is None or team is None:
         _tell(context, "That team or incident no longer exists.")
@@ -75,7 +84,7 @@ def page_team(context: ActionContext) -> None:
 
 @action_handler(blocks.PAGE_ON_CALL, atomic=False)  # it waits on PagerDuty: no transaction held
 def page_on_call(context: ActionContext) -> None:
-    incident = Incident.objects.filter(pk=_int(context.value)).first()
+    incident = _visible_incident(context, context.value)
     if incident is None:
         _tell(context, "That incident no longer exists.")
         return
