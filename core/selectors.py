@@ -29,6 +29,7 @@ from core.models import (
     RoleAssignment,
     TimelineEdit,
     TimelineEvent,
+    TimelineStamp,
     Update,
     UpdateCadence,
 )
@@ -65,6 +66,20 @@ def timeline_for_incident(
     if not include_hidden:
         entries = entries.filter(hidden=False)
     return entries.select_related("author").order_by("time", "id")
+
+
+def timeline_version(*, incident: Incident) -> int:
+    """How many times the incident's timeline has changed (0: never); one query. Read it before
+    the entries, so whatever is kept under a version is at least as new as that version."""
+    if Incident.timeline_stamp.is_cached(incident):  # joined by incident_document
+        stamp = getattr(incident, "timeline_stamp", None)
+        return stamp.version if stamp else 0
+    version = (
+        TimelineStamp.objects.filter(incident_id=incident.pk)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return version or 0
 
 
 def timeline_for_curation(*, incident: Incident) -> QuerySet[TimelineEvent]:
@@ -217,12 +232,17 @@ def external_user_for_login(*, user: AbstractBaseUser | AnonymousUser) -> Extern
 
 
 def incident_document(*, incident_id: int) -> Incident:
-    """The incident with reporter, roles and its channel joined; raises ``DoesNotExist``.
+    """The incident with reporter, roles, its channel and its timeline's version joined; raises
+    ``DoesNotExist``.
 
     The chat side attaches each incident's channel to it as ``comms_channel``; the domain reads
     it through the incident, as a fact about the incident, without importing that side.
     """
-    return incident_list().select_related("comms_channel", "merged_into").get(pk=incident_id)
+    return (
+        incident_list()
+        .select_related("comms_channel", "merged_into", "timeline_stamp")
+        .get(pk=incident_id)
+    )
 
 
 def participants_for_incident(*, incident: Incident) -> QuerySet[Participation]:

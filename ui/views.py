@@ -6,6 +6,8 @@ the viewer's time zone.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core import selectors as core_selectors
 from core import services as core_services
 from core.models import Action, Incident, PostmortemSectionKey
-from ui import postmortem, presenters
+from ui import postmortem, presenters, timeline_render
 from ui.forms import (
     ActionDoneForm,
     ActionEditForm,
@@ -70,10 +72,13 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         incident = core_selectors.incident_document(incident_id=incident_id)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
+    timeline = timeline_render.prepare(incident=incident, zone=viewer_timezone(request))
     document = presenters.incident_document(
         incident=incident,
         actions=list(core_selectors.actions_for_incident(incident=incident)),
-        timeline=list(core_selectors.timeline_for_incident(incident=incident)),
+        # Rendered apart, once per change to it; its names are read with the page's.
+        timeline=(),
+        also_named=timeline.refs,
         participants=core_selectors.participants_for_incident(incident=incident),
         milestones=core_selectors.milestones_for_incident(incident=incident),
         roles=list(core_selectors.role_list()),
@@ -84,7 +89,12 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
             follower.user for follower in core_selectors.followers_for_incident(incident=incident)
         ],
     )
-    return _render(request, "ui/incident_detail.html", {"doc": document})
+    rendered = timeline.render(document.markup)
+    return _render(
+        request,
+        "ui/incident_detail.html",
+        {"doc": replace(document, timeline=rendered.rows), "timeline_html": rendered.html},
+    )
 
 
 @login_required

@@ -20,6 +20,7 @@ from core.models.timeline_event import (
     TimelineEditKind,
     TimelineEvent,
     TimelineEventKind,
+    TimelineStamp,
 )
 from core.models.update import (
     DEFAULT_CADENCE,
@@ -53,6 +54,7 @@ __all__ = [
     "TimelineEditKind",
     "TimelineEvent",
     "TimelineEventKind",
+    "TimelineStamp",
     "Update",
     "UpdateCadence",
 ]

@@ -82,3 +82,28 @@ class TimelineEdit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.edited_at:%Y-%m-%d %H:%M}"
+
+
+class TimelineStamp(models.Model):
+    """How many times an incident's timeline has changed: a version for renders kept between
+    requests (SPEC §19), so a long timeline is rendered once per change, not once per view.
+
+    Written by the database alone: a trigger on ``core_timelineevent`` (migration 0010) bumps it
+    in the transaction of every insert, update or delete, however it is made (a service,
+    ``bulk_create``, ``QuerySet.update``, the admin). Kept off the incident's row so that an
+    ``Incident.save()`` of a copy read earlier cannot write an older version back.
+    """
+
+    # No foreign key in the database: deleting an incident deletes its entries, whose trigger
+    # writes this row again; a stamp left behind is harmless, as incident ids are never reused.
+    incident = models.OneToOneField(
+        "core.Incident",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="timeline_stamp",
+    )
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Timeline of incident {self.incident_id}, version {self.version}"
