@@ -33,10 +33,12 @@ from core.models import (
     Update,
     UpdateCadence,
 )
+from core.models.incident import PREFETCHED_ROLES
 
 HELD_ROLES = Prefetch(
     "role_assignments",
     queryset=RoleAssignment.objects.select_related("role", "holder").order_by("role__order"),
+    to_attr=PREFETCHED_ROLES,
 )
 
 
