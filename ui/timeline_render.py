@@ -15,10 +15,13 @@ page's markup, which knows their names today.
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -28,7 +31,21 @@ from core.models import Incident, TimelineEvent
 from ui import presenters
 from ui.markup import References, SlackMarkup
 
-TEMPLATE = "ui/_timeline.html"
+
+@dataclass(frozen=True)
+class Variant:
+    """One way a page shows a timeline: which entries it reads, and its template."""
+
+    read: Callable[..., QuerySet[TimelineEvent]]
+    template: str
+
+
+# The incident page's (hidden entries left out) and the postmortem page's (every entry, with its
+# history and the forms to hide or correct it: their CSRF token is put in on each request).
+VARIANTS = {
+    "document": Variant(core_selectors.timeline_for_incident, "ui/_timeline.html"),
+    "curation": Variant(core_selectors.timeline_for_curation, "ui/_timeline_curation.html"),
+}
 # Versions move on, so old keys are never read again; they only need to leave eventually.
 KEPT_SECONDS = 24 * 3600
 
@@ -38,15 +55,23 @@ Names = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 @dataclass(frozen=True)
 class RenderedTimeline:
     rows: list[presenters.TimelineRow]
-    html: SafeString
+    html: str
+    # Where the HTML's forms take the viewer's CSRF token: a random mark, chosen per render, that
+    # no text on the page can contain.
+    csrf_mark: str = ""
+
+    def for_viewer(self, csrf_token: str = "") -> SafeString:
+        """The HTML, with the viewer's CSRF token in its forms."""
+        html = self.html.replace(self.csrf_mark, csrf_token) if self.csrf_mark else self.html
+        # Rendered by our own template, where every text was escaped or cleaned by ui.markup.
+        return mark_safe(html)  # noqa: S308
 
 
 @dataclass(frozen=True)
 class _Kept:
     refs: References
     names: Names
-    rows: list[presenters.TimelineRow]
-    html: str
+    rendered: RenderedTimeline
 
 
 @dataclass
@@ -55,6 +80,7 @@ class PendingTimeline:
     known."""
 
     incident_id: int
+    variant: Variant
     key: str
     zone: zoneinfo.ZoneInfo
     refs: References
@@ -66,36 +92,41 @@ class PendingTimeline:
         """The timeline as rows and HTML; ``markup`` must know the names ``refs`` lists."""
         names = _names(self.refs, markup)
         if self.kept is not None and self.kept.names == names:
-            return RenderedTimeline(rows=self.kept.rows, html=_safe(self.kept.html))
+            return self.kept.rendered
         if self.entries is None:  # the same entries, kept with names that changed since
-            self.entries = _entries(self.incident_id)
+            self.entries = _entries(self.variant, self.incident_id)
         rows = presenters.timeline_rows(self.entries, markup)
+        mark = secrets.token_hex(16)
         with timezone.override(self.zone):
-            html = render_to_string(TEMPLATE, {"timeline": rows})
-        cache.set(self.key, _Kept(self.refs, names, rows, html), KEPT_SECONDS)
-        return RenderedTimeline(rows=rows, html=_safe(html))
+            html = render_to_string(self.variant.template, {"timeline": rows, "csrf_token": mark})
+        rendered = RenderedTimeline(rows=rows, html=html, csrf_mark=mark)
+        cache.set(self.key, _Kept(self.refs, names, rendered), KEPT_SECONDS)
+        return rendered
 
 
-def cache_key(incident: Incident, zone: zoneinfo.ZoneInfo) -> str:
+def cache_key(incident: Incident, variant: str, zone: zoneinfo.ZoneInfo) -> str:
     version = core_selectors.timeline_version(incident=incident)
-    return f"ui:timeline:{incident.pk}:{version}:{zone.key}"
+    return f"ui:timeline:{variant}:{incident.pk}:{version}:{zone.key}"
 
 
-def prepare(*, incident: Incident, zone: zoneinfo.ZoneInfo) -> PendingTimeline:
-    """The incident's curated timeline (hidden entries left out) to be shown in ``zone``: its
-    render kept from an earlier request if there is one for its version, else its entries."""
+def prepare(
+    *, incident: Incident, zone: zoneinfo.ZoneInfo, variant: str = "document"
+) -> PendingTimeline:
+    """The incident's timeline to be shown in ``zone`` as ``VARIANTS[variant]`` does: its render
+    kept from an earlier request if there is one for its version, else its entries."""
     # The version first: a render kept under it is then at least as new as the version.
-    key = cache_key(incident, zone)
+    key = cache_key(incident, variant, zone)
+    how = VARIANTS[variant]
     kept = cache.get(key)
     if kept is not None:
-        return PendingTimeline(incident.pk, key, zone, refs=kept.refs, kept=kept)
-    entries = _entries(incident.pk)
+        return PendingTimeline(incident.pk, how, key, zone, refs=kept.refs, kept=kept)
+    entries = _entries(how, incident.pk)
     refs = presenters.timeline_references(entries)
-    return PendingTimeline(incident.pk, key, zone, refs=refs, entries=entries)
+    return PendingTimeline(incident.pk, how, key, zone, refs=refs, entries=entries)
 
 
-def _entries(incident_id: int) -> list[TimelineEvent]:
-    return list(core_selectors.timeline_for_incident(incident=Incident(pk=incident_id)))
+def _entries(variant: Variant, incident_id: int) -> list[TimelineEvent]:
+    return list(variant.read(incident=Incident(pk=incident_id)))
 
 
 def _names(refs: References, markup: SlackMarkup) -> Names:
@@ -103,8 +134,3 @@ def _names(refs: References, markup: SlackMarkup) -> Names:
     users = tuple((u, markup.users[u]) for u in sorted(refs.users) if u in markup.users)
     channels = tuple((c, markup.channels[c]) for c in sorted(refs.channels) if c in markup.channels)
     return users, channels
-
-
-def _safe(html: str) -> SafeString:
-    # Rendered by our own template, where every text was escaped or cleaned by ui.markup.
-    return mark_safe(html)  # noqa: S308

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -93,7 +94,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _render(
         request,
         "ui/incident_detail.html",
-        {"doc": replace(document, timeline=rendered.rows), "timeline_html": rendered.html},
+        {"doc": replace(document, timeline=rendered.rows), "timeline_html": rendered.for_viewer()},
     )
 
 
@@ -123,9 +124,13 @@ def favicon(request: HttpRequest) -> HttpResponse:
 # --- The postmortem (SPEC §16) ----------------------------------------------------------------
 
 
-def _postmortem_or_404(incident_id: int, *, curation: bool = False) -> postmortem.PostmortemView:
+def _postmortem_or_404(
+    incident_id: int, *, curation: bool = False, request: HttpRequest | None = None
+) -> postmortem.PostmortemView:
+    """The postmortem; with ``curation``, as the page shows it to ``request``'s viewer."""
+    zone = viewer_timezone(request) if request is not None else None
     try:
-        return postmortem.load_postmortem(incident_id=incident_id, curation=curation)
+        return postmortem.load_postmortem(incident_id=incident_id, curation=curation, zone=zone)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
 
@@ -174,6 +179,7 @@ def _render_postmortem(
             "untriaged": untriaged,
             "note_form": note_form or postmortem.note_form(zone),
             "triage": postmortem.triage_rows(view, zone, action_forms),
+            "timeline_html": view.curated.for_viewer(get_token(request)) if view.curated else "",
         },
     )
     response.status_code = status
@@ -183,7 +189,9 @@ def _render_postmortem(
 @login_required
 @require_GET
 def postmortem_page(request: HttpRequest, incident_id: int) -> HttpResponse:
-    return _render_postmortem(request, _postmortem_or_404(incident_id, curation=True))
+    return _render_postmortem(
+        request, _postmortem_or_404(incident_id, curation=True, request=request)
+    )
 
 
 @login_required
@@ -197,7 +205,10 @@ def postmortem_section(request: HttpRequest, incident_id: int, key: str) -> Http
         raise Http404("No such section.")
     if not form.is_valid():
         return _render_postmortem(
-            request, _postmortem_or_404(incident_id, curation=True), status=400, forms={key: form}
+            request,
+            _postmortem_or_404(incident_id, curation=True, request=request),
+            status=400,
+            forms={key: form},
         )
     try:
         core_services.postmortem_section_save(
@@ -214,7 +225,7 @@ def postmortem_section(request: HttpRequest, incident_id: int, key: str) -> Http
         )
         return _render_postmortem(
             request,
-            _postmortem_or_404(incident_id, curation=True),
+            _postmortem_or_404(incident_id, curation=True, request=request),
             status=409,
             forms={key: kept},
             conflicts={key: stale.message},
@@ -222,7 +233,7 @@ def postmortem_section(request: HttpRequest, incident_id: int, key: str) -> Http
     except (core_services.PostmortemRefused, ValidationError) as refused:
         return _render_postmortem(
             request,
-            _postmortem_or_404(incident_id, curation=True),
+            _postmortem_or_404(incident_id, curation=True, request=request),
             status=409,
             forms={key: form},
             error=getattr(refused, "message", "") or "; ".join(refused.messages),
@@ -246,7 +257,7 @@ def postmortem_status(request: HttpRequest, incident_id: int) -> HttpResponse:
     except core_services.PostmortemRefused as refused:
         return _render_postmortem(
             request,
-            _postmortem_or_404(incident_id, curation=True),
+            _postmortem_or_404(incident_id, curation=True, request=request),
             status=409,
             error=refused.message,
             untriaged=[a.pk for a in refused.untriaged],
@@ -304,7 +315,10 @@ def postmortem_note(request: HttpRequest, incident_id: int) -> HttpResponse:
         else:
             return redirect(_postmortem_url(incident_id, f"entry-{entry.pk}"))
     return _render_postmortem(
-        request, _postmortem_or_404(incident_id, curation=True), status=400, note_form=form
+        request,
+        _postmortem_or_404(incident_id, curation=True, request=request),
+        status=400,
+        note_form=form,
     )
 
 
@@ -313,7 +327,7 @@ def postmortem_note(request: HttpRequest, incident_id: int) -> HttpResponse:
 def action_edit(request: HttpRequest, action_id: int) -> HttpResponse:
     """Triage a follow-up: owner, due date (read in the viewer's zone), priority, status."""
     action = get_object_or_404(core_selectors.action_list(), pk=action_id)
-    view = _postmortem_or_404(action.incident_id, curation=True)
+    view = _postmortem_or_404(action.incident_id, curation=True, request=request)
     row = next(row for row in view.doc.actions if row.id == action.pk)
     zone = viewer_timezone(request)
     form = postmortem.action_form(row, postmortem.action_owners(view), zone, request.POST)

@@ -88,9 +88,10 @@ class TimelineStamp(models.Model):
     """How many times an incident's timeline has changed: a version for renders kept between
     requests (SPEC §19), so a long timeline is rendered once per change, not once per view.
 
-    Written by the database alone: a trigger on ``core_timelineevent`` (migration 0010) bumps it
-    in the transaction of every insert, update or delete, however it is made (a service,
-    ``bulk_create``, ``QuerySet.update``, the admin). Kept off the incident's row so that an
+    Written by the database alone: triggers on ``core_timelineevent`` and ``core_timelineedit``
+    (migration 0010) bump it in the transaction of every insert, update or delete of an entry or
+    of its history, however it is made (a service, ``bulk_create``, ``QuerySet.update``, the
+    admin). Kept off the incident's row so that an
     ``Incident.save()`` of a copy read earlier cannot write an older version back.
     """
 

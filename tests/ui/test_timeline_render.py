@@ -5,14 +5,16 @@ every rename of someone or some channel it shows, is on the next view."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core import selectors, services
-from core.models import TimelineEvent, TimelineEventKind
+from core.models import TimelineEdit, TimelineEditKind, TimelineEvent, TimelineEventKind
 from tests.races import Race
 from tests.ui import builders
 
@@ -171,3 +173,52 @@ def test_concurrent_writes_each_move_the_version():
     Race(*[lambda: _note(fire, alice) for _ in range(4)]).start().join()
 
     assert selectors.timeline_version(incident=fire) == before + 4
+
+
+# --- The postmortem page's timeline: every entry, its history and its forms -------------------
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
+
+
+def postmortem_page(client, incident) -> str:
+    response = client.get(f"/incident/{incident.pk}/postmortem/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_kept_postmortem_timeline_carries_each_viewers_own_csrf_token(logged_in, fire):
+    postmortem_page(logged_in, fire)  # kept, rendered for the first viewer
+    other = Client(enforce_csrf_checks=True)
+    other.force_login(builders.login_user("other"))
+    entry = TimelineEvent.objects.get(incident=fire)
+
+    tokens = set(CSRF_INPUT.findall(postmortem_page(other, fire)))
+
+    assert tokens, "the page has forms"
+    for token in tokens:
+        response = other.post(
+            f"/timeline/{entry.pk}/hide/", {"hidden": "1", "csrfmiddlewaretoken": token}
+        )
+        assert response.status_code == 302, token
+
+
+def test_an_entrys_new_history_is_on_the_next_postmortem_page(logged_in, fire):
+    assert "History (1)" not in postmortem_page(logged_in, fire)
+
+    TimelineEdit.objects.create(
+        entry=TimelineEvent.objects.get(incident=fire),
+        kind=TimelineEditKind.TEXT,
+        old_value="before",
+        new_value="after",
+        editor_name="carol",
+    )
+
+    assert "History (1)" in postmortem_page(logged_in, fire)
+
+
+def test_a_hidden_entry_is_marked_on_the_next_postmortem_page(logged_in, fire):
+    assert 'data-testid="hidden"' not in postmortem_page(logged_in, fire)
+
+    _hide(fire)
+
+    assert 'data-testid="hidden"' in postmortem_page(logged_in, fire)
