@@ -98,10 +98,13 @@ class PostmortemView:
     sections: list[SectionView]
     moves: list[StatusMove]
     untriaged: list[presenters.ActionRow]
-    # The curated timeline (hidden entries left out), as the exports show it.
-    timeline: list[presenters.TimelineRow]
     # The page's timeline, every entry with its controls (``curation`` only).
     curated: timeline_render.RenderedTimeline | None = None
+
+    @property
+    def timeline(self) -> list[presenters.TimelineRow]:
+        """The curated timeline (hidden entries left out), as the exports show it."""
+        return [row for row in self.doc.timeline if not row.hidden]
 
     @property
     def editable(self) -> bool:
@@ -109,6 +112,8 @@ class PostmortemView:
 
     @property
     def hidden_count(self) -> int:
+        if self.curated is not None:
+            return self.curated.hidden_count
         return sum(row.hidden for row in self.doc.timeline)
 
     def section(self, key: str) -> SectionView:
@@ -160,7 +165,6 @@ def load_postmortem(
             if move in POSTMORTEM_MOVES[status]
         ],
         untriaged=[row for row in doc.actions if not row.triaged],
-        timeline=[row for row in doc.timeline if not row.hidden],
         curated=curated,
     )
 

@@ -208,7 +208,7 @@ class IncidentDocument:
     impact: SafeString
     comms_channel: str
     actions: list[ActionRow]
-    timeline: list[TimelineRow]
+    timeline: Sequence[TimelineRow]
     participants: list[Participant]
     overdue_count: int = 0
     updates: list[UpdateRow] = field(default_factory=list)

@@ -15,9 +15,10 @@ page's markup, which knows their names today.
 
 from __future__ import annotations
 
+import pickle
 import secrets
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -52,10 +53,36 @@ KEPT_SECONDS = 24 * 3600
 Names = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
 
+class KeptRows(Sequence[presenters.TimelineRow]):
+    """Rows kept serialised until something reads them. A page shows the kept HTML; unpickling
+    2,000 rows on every view (and the garbage collection it set off) cost more than the rest of
+    the view."""
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob = blob
+        self._rows: list[presenters.TimelineRow] | None = None
+
+    def _all(self) -> list[presenters.TimelineRow]:
+        if self._rows is None:
+            # Pickled by this module (render below), in this process's own cache.
+            self._rows = pickle.loads(self._blob)  # noqa: S301
+        return self._rows
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[presenters.TimelineRow]:
+        return iter(self._all())
+
+
 @dataclass(frozen=True)
 class RenderedTimeline:
-    rows: list[presenters.TimelineRow]
+    rows: Sequence[presenters.TimelineRow]
     html: str
+    hidden_count: int = 0
     # Where the HTML's forms take the viewer's CSRF token: a random mark, chosen per render, that
     # no text on the page can contain.
     csrf_mark: str = ""
@@ -71,7 +98,18 @@ class RenderedTimeline:
 class _Kept:
     refs: References
     names: Names
-    rendered: RenderedTimeline
+    html: str
+    hidden_count: int
+    csrf_mark: str
+    rows: bytes
+
+    def rendered(self) -> RenderedTimeline:
+        return RenderedTimeline(
+            rows=KeptRows(self.rows),
+            html=self.html,
+            hidden_count=self.hidden_count,
+            csrf_mark=self.csrf_mark,
+        )
 
 
 @dataclass
@@ -92,16 +130,17 @@ class PendingTimeline:
         """The timeline as rows and HTML; ``markup`` must know the names ``refs`` lists."""
         names = _names(self.refs, markup)
         if self.kept is not None and self.kept.names == names:
-            return self.kept.rendered
+            return self.kept.rendered()
         if self.entries is None:  # the same entries, kept with names that changed since
             self.entries = _entries(self.variant, self.incident_id)
         rows = presenters.timeline_rows(self.entries, markup)
         mark = secrets.token_hex(16)
         with timezone.override(self.zone):
             html = render_to_string(self.variant.template, {"timeline": rows, "csrf_token": mark})
-        rendered = RenderedTimeline(rows=rows, html=html, csrf_mark=mark)
-        cache.set(self.key, _Kept(self.refs, names, rendered), KEPT_SECONDS)
-        return rendered
+        hidden = sum(row.hidden for row in rows)
+        blob = pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
+        cache.set(self.key, _Kept(self.refs, names, html, hidden, mark, blob), KEPT_SECONDS)
+        return RenderedTimeline(rows=rows, html=html, hidden_count=hidden, csrf_mark=mark)
 
 
 def cache_key(incident: Incident, variant: str, zone: zoneinfo.ZoneInfo) -> str:

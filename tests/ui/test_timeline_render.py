@@ -21,6 +21,7 @@ from tests.ui import builders
 pytestmark = pytest.mark.django_db
 
 TIMELINE_READ = 'FROM "core_timelineevent"'
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
 
 
 @pytest.fixture
@@ -65,6 +66,15 @@ def test_a_second_view_serves_the_kept_render(logged_in, fire):
     assert timeline_reads(logged_in, fire) == 1
     assert timeline_reads(logged_in, fire) == 0
     assert "Queue stuck, " in page(logged_in, fire)
+
+
+def test_a_kept_render_gives_the_same_rows_and_page_as_a_fresh_one(logged_in, fire):
+    fresh = logged_in.get(f"/incident/{fire.pk}/")
+    kept = logged_in.get(f"/incident/{fire.pk}/")
+
+    assert list(kept.context["doc"].timeline) == list(fresh.context["doc"].timeline)
+    # Each page's CSRF token is masked afresh (the logout form has one).
+    assert CSRF_INPUT.sub("", kept.content.decode()) == CSRF_INPUT.sub("", fresh.content.decode())
 
 
 def _note(incident, author):
@@ -176,8 +186,6 @@ def test_concurrent_writes_each_move_the_version():
 
 
 # --- The postmortem page's timeline: every entry, its history and its forms -------------------
-
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
 
 
 def postmortem_page(client, incident) -> str:
