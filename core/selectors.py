@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from core.lifecycle.statuses import LIVE_STATUSES
 from core.models import (
@@ -27,9 +28,9 @@ from core.models import (
     PostmortemStatus,
     Role,
     RoleAssignment,
+    TimelineChange,
     TimelineEdit,
     TimelineEvent,
-    TimelineStamp,
     Update,
     UpdateCadence,
 )
@@ -71,17 +72,24 @@ def timeline_for_incident(
 
 
 def timeline_version(*, incident: Incident) -> int:
-    """How many times the incident's timeline has changed (0: never); one query. Read it before
-    the entries, so whatever is kept under a version is at least as new as that version."""
-    if Incident.timeline_stamp.is_cached(incident):  # joined by incident_document
-        stamp = getattr(incident, "timeline_stamp", None)
-        return stamp.version if stamp else 0
-    version = (
-        TimelineStamp.objects.filter(incident_id=incident.pk)
-        .values_list("version", flat=True)
-        .first()
+    """How many times the incident's timeline has changed (0: never); one query unless read
+    with the incident (``incident_document``). Read it before the entries, so whatever is kept
+    under a version is at least as new as that version."""
+    known = getattr(incident, "timeline_version", None)
+    if known is not None:
+        return known
+    return TimelineChange.objects.filter(incident_id=incident.pk).count()
+
+
+def _timeline_version_of_each() -> Func:
+    changes = (
+        TimelineChange.objects.filter(incident_id=OuterRef("pk"))
+        .order_by()
+        .values("incident_id")
+        .annotate(count=Count("*"))
+        .values("count")
     )
-    return version or 0
+    return Coalesce(Subquery(changes), 0)
 
 
 def timeline_for_curation(*, incident: Incident) -> QuerySet[TimelineEvent]:
@@ -242,7 +250,8 @@ def incident_document(*, incident_id: int) -> Incident:
     """
     return (
         incident_list()
-        .select_related("comms_channel", "merged_into", "timeline_stamp")
+        .select_related("comms_channel", "merged_into")
+        .annotate(timeline_version=_timeline_version_of_each())
         .get(pk=incident_id)
     )
 

@@ -2,8 +2,8 @@
 
 A long incident has thousands of entries that seldom change, and reading, presenting and
 rendering them was most of its page's time. The rendered rows and HTML are kept in Django's cache
-under the incident's timeline version (``core.selectors.timeline_version``, which the database
-bumps on every change to the entries) and the viewer's time zone. What else the render depends on
+under the incident's timeline version (``core.selectors.timeline_version``, which grows with
+every change to the entries, whoever makes it) and the viewer's time zone. What else the render depends on
 is the names of the people and channels it shows (renames happen outside the timeline), so the
 names it was rendered with are kept with it and compared with today's, read with the rest of the
 page's names: a render with an old name is never served.

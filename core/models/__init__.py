@@ -16,11 +16,11 @@ from core.models.postmortem import (
 )
 from core.models.role import LEAD, Role, RoleAssignment
 from core.models.timeline_event import (
+    TimelineChange,
     TimelineEdit,
     TimelineEditKind,
     TimelineEvent,
     TimelineEventKind,
-    TimelineStamp,
 )
 from core.models.update import (
     DEFAULT_CADENCE,
@@ -50,11 +50,11 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "Severity",
+    "TimelineChange",
     "TimelineEdit",
     "TimelineEditKind",
     "TimelineEvent",
     "TimelineEventKind",
-    "TimelineStamp",
     "Update",
     "UpdateCadence",
 ]
