@@ -5,7 +5,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.db.models.signals import post_migrate
 
@@ -21,9 +21,11 @@ from tests.slack.fake_slack import FakeSlack
 def _empty_cache() -> Iterator[None]:
     """Renders kept between requests (ui/timeline_render.py) are keyed by database state that a
     rolled-back test can bring back: no test sees another's."""
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,12 @@
 
 A long incident has thousands of entries that seldom change, and reading, presenting and
 rendering them was most of its page's time. The rendered rows and HTML are kept in Django's cache
-under the incident's timeline version (``core.selectors.timeline_version``, which grows with
-every change to the entries, whoever makes it) and the viewer's time zone. What else the render depends on
-is the names of the people and channels it shows (renames happen outside the timeline), so the
-names it was rendered with are kept with it and compared with today's, read with the rest of the
-page's names: a render with an old name is never served.
+(``settings.RENDER_CACHE``) under the incident's timeline version
+(``core.selectors.timeline_version``, which grows with every change to the entries, whoever
+makes it) and the viewer's time zone. What else the render depends on is the names of the people
+and channels it shows (renames happen outside the timeline), so the names it was rendered with
+are kept with it and compared with today's, read with the rest of the page's names: a render
+with an old name is never served.
 
 Two steps, so that the page reads every name in one go: ``prepare`` says whom the timeline names
 (from the kept render, or from the entries read when there is none), and ``render`` takes the
@@ -21,7 +22,8 @@ import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -139,7 +141,8 @@ class PendingTimeline:
             html = render_to_string(self.variant.template, {"timeline": rows, "csrf_token": mark})
         hidden = sum(row.hidden for row in rows)
         blob = pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
-        cache.set(self.key, _Kept(self.refs, names, html, hidden, mark, blob), KEPT_SECONDS)
+        kept = _Kept(self.refs, names, html, hidden, mark, blob)
+        caches[settings.RENDER_CACHE].set(self.key, kept, KEPT_SECONDS)
         return RenderedTimeline(rows=rows, html=html, hidden_count=hidden, csrf_mark=mark)
 
 
@@ -156,7 +159,7 @@ def prepare(
     # The version first: a render kept under it is then at least as new as the version.
     key = cache_key(incident, variant, zone)
     how = VARIANTS[variant]
-    kept = cache.get(key)
+    kept = caches[settings.RENDER_CACHE].get(key)
     if kept is not None:
         return PendingTimeline(incident.pk, how, key, zone, refs=kept.refs, kept=kept)
     entries = _entries(how, incident.pk)
