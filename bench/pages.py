@@ -32,7 +32,8 @@ def routes(big: int, entries: int) -> list[tuple[str, str]]:
     timeline entries."""
     return [
         ("list", "/"),
-        ("list, title search", "/?title=incident+4242"),
+        # The page's search field is ``q`` (the API's is ``title``).
+        ("list, title search", "/?q=incident+4242"),
         ("list, open critical", "/?status=open&severity=1"),
         ("list, page 500", "/?page=500"),
         (f"document ({entries:,} entries)", f"/incident/{big}/"),

@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from core.access import Acting, current, visible_incidents
 from core.lifecycle.statuses import LIVE_STATUSES
@@ -29,15 +30,18 @@ from core.models import (
     PostmortemStatus,
     Role,
     RoleAssignment,
+    TimelineChange,
     TimelineEdit,
     TimelineEvent,
     Update,
     UpdateCadence,
 )
+from core.models.incident import PREFETCHED_ROLES
 
 HELD_ROLES = Prefetch(
     "role_assignments",
     queryset=RoleAssignment.objects.select_related("role", "holder").order_by("role__order"),
+    to_attr=PREFETCHED_ROLES,
 )
 
 
@@ -67,6 +71,27 @@ def timeline_for_incident(
     if not include_hidden:
         entries = entries.filter(hidden=False)
     return entries.select_related("author").order_by("time", "id")
+
+
+def timeline_version(*, incident: Incident) -> int:
+    """How many times the incident's timeline has changed (0: never); one query unless read
+    with the incident (``incident_document``). Read it before the entries, so whatever is kept
+    under a version is at least as new as that version."""
+    known = getattr(incident, "timeline_version", None)
+    if known is not None:
+        return known
+    return TimelineChange.objects.filter(incident_id=incident.pk).count()
+
+
+def _timeline_version_of_each() -> Func:
+    changes = (
+        TimelineChange.objects.filter(incident_id=OuterRef("pk"))
+        .order_by()
+        .values("incident_id")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return Coalesce(Subquery(changes), 0)
 
 
 def timeline_for_curation(*, incident: Incident) -> QuerySet[TimelineEvent]:
@@ -225,14 +250,18 @@ def external_user_for_login(*, user: AbstractBaseUser | AnonymousUser) -> Extern
 
 
 def incident_document(*, incident_id: int, acting: Acting | None = None) -> Incident:
-    """The incident with reporter, roles and its channel joined; raises ``DoesNotExist``, also
-    when ``acting`` (by default the current actor) may not see it.
+    """The incident with reporter, roles, its channel and its timeline's version joined; raises
+    ``DoesNotExist``, also when ``acting`` (by default the current actor) may not see it.
 
     The chat side attaches each incident's channel to it as ``comms_channel``; the domain reads
     it through the incident, as a fact about the incident, without importing that side.
     """
-    incidents = visible_incidents(incident_list(), acting)
-    return incidents.select_related("comms_channel", "merged_into").get(pk=incident_id)
+    return (
+        visible_incidents(incident_list(), acting)
+        .select_related("comms_channel", "merged_into")
+        .annotate(timeline_version=_timeline_version_of_each())
+        .get(pk=incident_id)
+    )
 
 
 def participants_for_incident(*, incident: Incident) -> QuerySet[Participation]:

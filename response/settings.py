@@ -187,6 +187,19 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Renders kept between requests (ui/timeline_render.py), in each process's memory: a version in
+# the database says when one is out of date, so processes need not share them. A timeline of
+# 2,000 entries keeps about 1.5 MB; the least recently used go past this many.
+RENDER_CACHE = "renders"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    RENDER_CACHE: {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "renders",
+        "OPTIONS": {"MAX_ENTRIES": 100},
+    },
+}
+
 # --- Metrics (SPEC §19, response/metrics) ------------------------------------------------------
 
 # The bearer token Prometheus presents at /metrics; unset, /metrics answers 404 (metrics are off).

@@ -5,6 +5,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.db.models.signals import post_migrate
@@ -15,6 +16,17 @@ from slack.incoming import after_response
 from slack.web_api.workspace import reset_caches
 from tests.helpers import run_jobs
 from tests.slack.fake_slack import FakeSlack
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Renders kept between requests (ui/timeline_render.py) are keyed by database state that a
+    rolled-back test can bring back: no test sees another's."""
+    for cache in caches.all():
+        cache.clear()
+    yield
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(scope="session")

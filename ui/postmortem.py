@@ -8,9 +8,11 @@ participants, follow-ups, timeline) come from the incident document (``ui.presen
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -25,7 +27,7 @@ from core.models import (
     PostmortemStatus,
 )
 from core.services import POSTMORTEM_MOVES
-from ui import presenters
+from ui import presenters, timeline_render
 from ui.forms import ActionEditForm, TimelineNoteForm
 from ui.markup import SlackMarkup, md_text, md_url
 
@@ -97,8 +99,13 @@ class PostmortemView:
     sections: list[SectionView]
     moves: list[StatusMove]
     untriaged: list[presenters.ActionRow]
-    # The curated timeline (hidden entries left out), as the exports show it.
-    timeline: list[presenters.TimelineRow]
+    # The page's timeline, every entry with its controls (``curation`` only).
+    curated: timeline_render.RenderedTimeline | None = None
+
+    @property
+    def timeline(self) -> list[presenters.TimelineRow]:
+        """The curated timeline (hidden entries left out), as the exports show it."""
+        return [row for row in self.doc.timeline if not row.hidden]
 
     @property
     def editable(self) -> bool:
@@ -106,35 +113,49 @@ class PostmortemView:
 
     @property
     def hidden_count(self) -> int:
+        if self.curated is not None:
+            return self.curated.hidden_count
         return sum(row.hidden for row in self.doc.timeline)
 
     def section(self, key: str) -> SectionView:
         return next(s for s in self.sections if s.key == key)
 
 
-def load_postmortem(*, incident_id: int, acting: Acting, curation: bool = False) -> PostmortemView:
-    """Everything the postmortem page (``curation``: with hidden entries and edit histories) or
-    an export shows. Raises ``Incident.DoesNotExist``, also when ``acting`` may not see it. A
-    constant number of queries."""
+def load_postmortem(
+    *,
+    incident_id: int,
+    acting: Acting,
+    curation: bool = False,
+    zone: zoneinfo.ZoneInfo | None = None,
+) -> PostmortemView:
+    """Everything the postmortem page (``curation``: with hidden entries and edit histories,
+    rendered for ``zone``) or an export shows. Raises ``Incident.DoesNotExist``, also when
+    ``acting`` may not see it. A constant number of queries."""
     incident = core_selectors.incident_document(incident_id=incident_id, acting=acting)
     postmortem = core_selectors.postmortem_for_incident(incident=incident)
     saved = {s.key: s for s in postmortem.sections.all()} if postmortem else {}
     sources = {key: _section_source(incident, key, saved.get(key)) for key in PostmortemSectionKey}
-    timeline = (
-        core_selectors.timeline_for_curation(incident=incident)
+    # The page's timeline is rendered once per change to it (ui/timeline_render.py); the
+    # exports read theirs.
+    pending = (
+        timeline_render.prepare(incident=incident, zone=zone or _default_zone(), variant="curation")
         if curation
-        else core_selectors.timeline_for_incident(incident=incident)
+        else None
     )
     doc = presenters.incident_document(
         incident=incident,
         actions=list(core_selectors.actions_for_incident(incident=incident)),
-        timeline=list(timeline),
+        timeline=() if pending else list(core_selectors.timeline_for_incident(incident=incident)),
         participants=core_selectors.participants_for_incident(incident=incident),
         milestones=core_selectors.milestones_for_incident(incident=incident),
         roles=list(core_selectors.role_list()),
         merged_into=incident.merged_into if incident.merged_into_id else None,
         extra_texts=list(sources.values()),
+        also_named=pending.refs if pending else presenters.NOBODY,
     )
+    curated = pending.render(doc.markup) if pending else None
+    if curated is not None:
+        doc = replace(doc, timeline=curated.rows)
     status = postmortem.status if postmortem else PostmortemStatus.DRAFT
     return PostmortemView(
         doc=doc,
@@ -149,8 +170,12 @@ def load_postmortem(*, incident_id: int, acting: Acting, curation: bool = False)
             if move in POSTMORTEM_MOVES[status]
         ],
         untriaged=[row for row in doc.actions if not row.triaged],
-        timeline=[row for row in doc.timeline if not row.hidden],
+        curated=curated,
     )
+
+
+def _default_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def _section_source(incident: Incident, key: str, saved: PostmortemSection | None) -> str:

@@ -28,18 +28,28 @@ from core.models import (
 )
 from core.models.incident import format_duration
 from core.selectors import channel_names, external_user_names
-from ui.markup import USER_ID_RE, SlackMarkup, escape_slack, references, safe_url
+from ui.markup import (
+    USER_ID_RE,
+    References,
+    SlackMarkup,
+    escape_slack,
+    references,
+    safe_url,
+)
+
+NOBODY = References()
 
 
-def markup_for(texts: Iterable[str | None]) -> SlackMarkup:
-    """A renderer that knows the names of every user and channel ``texts`` mention.
+def markup_for(texts: Iterable[str | None], also: References = NOBODY) -> SlackMarkup:
+    """A renderer that knows the names of every user and channel ``texts`` mention, and of
+    those ``also`` lists.
 
     Two queries at most, however many texts and mentions.
     """
     refs = references(texts)
     return SlackMarkup(
-        users=external_user_names(external_ids=refs.users),
-        channels=channel_names(channel_ids=refs.channels),
+        users=external_user_names(external_ids=refs.users | also.users),
+        channels=channel_names(channel_ids=refs.channels | also.channels),
     )
 
 
@@ -198,7 +208,7 @@ class IncidentDocument:
     impact: SafeString
     comms_channel: str
     actions: list[ActionRow]
-    timeline: list[TimelineRow]
+    timeline: Sequence[TimelineRow]
     participants: list[Participant]
     overdue_count: int = 0
     updates: list[UpdateRow] = field(default_factory=list)
@@ -219,13 +229,15 @@ def incident_document(
     extra_texts: Sequence[str] = (),
     updates: Sequence[Update] = (),
     followers: Sequence[ExternalUser] = (),
+    also_named: References = NOBODY,
 ) -> IncidentDocument:
     """Everything the incident page shows, rendered, from rows already read.
 
     ``milestones`` are the incident's by kind; ``roles`` every configured role, so the page can
     say which nobody holds; ``merged_into`` the incident it was merged into, if it was;
     ``extra_texts`` more texts the page will render with ``markup`` (a postmortem's sections);
-    ``updates`` the updates shared, oldest first, and ``followers`` who follows the incident.
+    ``updates`` the updates shared, oldest first, and ``followers`` who follows the incident;
+    ``also_named`` people and channels ``markup`` must know besides (a timeline rendered apart).
     """
     # Change entries name people as they were called then; as tokens they read as they are now.
     timeline_texts = [change_text(entry) for entry in timeline]
@@ -240,7 +252,8 @@ def incident_document(
             *timeline_texts,
             *extra_texts,
             *(text for update in updates for _, text in _update_parts(update)),
-        ]
+        ],
+        also_named,
     )
     now = timezone.now()
     action_rows = [_action_row(action, markup, now) for action in actions]
@@ -275,6 +288,19 @@ def incident_document(
         updates=[_update_row(update, markup) for update in updates],
         followers=[person(user) for user in followers],
     )
+
+
+def timeline_rows(entries: Sequence[TimelineEvent], markup: SlackMarkup) -> list[TimelineRow]:
+    """The entries as the page shows them; ``markup`` must know the names they mention."""
+    return [_timeline_row(entry, change_text(entry), markup) for entry in entries]
+
+
+def timeline_references(entries: Sequence[TimelineEvent]) -> References:
+    """Everyone and every channel the entries' rows name: the people and channels their texts
+    mention, and their authors (by Slack id)."""
+    mentioned = references(change_text(entry) for entry in entries)
+    authors = {entry.author.external_id for entry in entries if entry.author}
+    return References(users=mentioned.users | authors, channels=mentioned.channels)
 
 
 def _update_parts(update: Update) -> list[tuple[str, str]]:

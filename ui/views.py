@@ -6,11 +6,14 @@ the viewer's time zone.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -21,7 +24,7 @@ from core import selectors as core_selectors
 from core import services as core_services
 from core.access import Acting, Via, visible_incidents
 from core.models import Action, Incident, PostmortemSectionKey
-from ui import postmortem, presenters
+from ui import postmortem, presenters, timeline_render
 from ui.forms import (
     ActionDoneForm,
     ActionEditForm,
@@ -84,10 +87,13 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         incident = core_selectors.incident_document(incident_id=incident_id, acting=viewer(request))
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
+    timeline = timeline_render.prepare(incident=incident, zone=viewer_timezone(request))
     document = presenters.incident_document(
         incident=incident,
         actions=list(core_selectors.actions_for_incident(incident=incident)),
-        timeline=list(core_selectors.timeline_for_incident(incident=incident)),
+        # Rendered apart, once per change to it; its names are read with the page's.
+        timeline=(),
+        also_named=timeline.refs,
         participants=core_selectors.participants_for_incident(incident=incident),
         milestones=core_selectors.milestones_for_incident(incident=incident),
         roles=list(core_selectors.role_list()),
@@ -99,7 +105,16 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         ],
     )
     history = history_rows(core_selectors.audit_for_incident(incident=incident, limit=HISTORY_ROWS))
-    return _render(request, "ui/incident_detail.html", {"doc": document, "history": history})
+    rendered = timeline.render(document.markup)
+    return _render(
+        request,
+        "ui/incident_detail.html",
+        {
+            "doc": replace(document, timeline=rendered.rows),
+            "timeline_html": rendered.for_viewer(),
+            "history": history,
+        },
+    )
 
 
 @login_required
@@ -133,9 +148,12 @@ def favicon(request: HttpRequest) -> HttpResponse:
 def _postmortem_or_404(
     request: HttpRequest, incident_id: int, *, curation: bool = False
 ) -> postmortem.PostmortemView:
+    """The postmortem as ``request``'s viewer may see it; with ``curation``, as the page shows
+    it to them (in their time zone)."""
+    zone = viewer_timezone(request) if curation else None
     try:
         return postmortem.load_postmortem(
-            incident_id=incident_id, acting=viewer(request), curation=curation
+            incident_id=incident_id, acting=viewer(request), curation=curation, zone=zone
         )
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
@@ -185,6 +203,7 @@ def _render_postmortem(
             "untriaged": untriaged,
             "note_form": note_form or postmortem.note_form(zone),
             "triage": postmortem.triage_rows(view, zone, action_forms),
+            "timeline_html": view.curated.for_viewer(get_token(request)) if view.curated else "",
         },
     )
     response.status_code = status

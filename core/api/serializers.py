@@ -32,6 +32,9 @@ from core.models import (
     TimelineEventKind,
 )
 
+# Where the views put each incident's milestones (a ``Prefetch`` ``to_attr``).
+PREFETCHED_MILESTONES = "prefetched_milestones"
+
 
 class VisibleIncidentField(serializers.PrimaryKeyRelatedField):
     """An incident by id, among those the requesting person may see: a private incident they
@@ -201,8 +204,12 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MilestoneTimesSerializer)
     def get_milestones(self, incident: Incident) -> dict[str, str | None]:
-        # ``milestones`` is prefetched by the views, so this costs no query per incident.
-        times = {row.kind: row.time for row in incident.milestones.all()}
+        # Prefetched by the views (a plain list: no queryset per incident), so this costs no
+        # query per incident.
+        rows = getattr(incident, PREFETCHED_MILESTONES, None)
+        if rows is None:
+            rows = incident.milestones.all()
+        times = {row.kind: row.time for row in rows}
         field = serializers.DateTimeField()
         return {
             kind: field.to_representation(times[kind]) if kind in times else None

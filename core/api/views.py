@@ -13,7 +13,7 @@ milestone in a path is 404 naming the known ones.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -107,7 +107,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self) -> QuerySet[Incident]:
         incidents = visible_incidents(selectors.incident_list(), _reader(self.request))
-        return incidents.prefetch_related("milestones")
+        return incidents.prefetch_related(
+            Prefetch("milestones", to_attr=serializers.PREFETCHED_MILESTONES)
+        )
 
     def _answer(self, incident: Incident) -> Response:
         """The incident as it is now, read again: a write changes roles and milestones too."""

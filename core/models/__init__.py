@@ -23,6 +23,7 @@ from core.models.postmortem import (
 )
 from core.models.role import LEAD, Role, RoleAssignment
 from core.models.timeline_event import (
+    TimelineChange,
     TimelineEdit,
     TimelineEditKind,
     TimelineEvent,
@@ -63,6 +64,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "Severity",
+    "TimelineChange",
     "TimelineEdit",
     "TimelineEditKind",
     "TimelineEvent",

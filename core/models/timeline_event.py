@@ -82,3 +82,30 @@ class TimelineEdit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.edited_at:%Y-%m-%d %H:%M}"
+
+
+class TimelineChange(models.Model):
+    """One change to an incident's timeline: how renders kept between requests (SPEC §19) know
+    it changed, so a long timeline is rendered once per change, not once per view.
+
+    Written by the database alone: triggers on ``core_timelineevent`` and ``core_timelineedit``
+    (migration 0010) add a row per incident touched by every insert, update or delete of an entry
+    or of its history, in its transaction, however it is made (a service, ``bulk_create``,
+    ``QuerySet.update``, the admin). An incident's count of rows is its timeline's version: it
+    grows with every commit that changes the timeline, and, unlike a counter on a row, adding to
+    it takes no lock that writers of the timeline would queue on (or deadlock over, with the
+    incident's row). Ids drawn by concurrent writers commit out of order, so a count, not the
+    highest id, is the version.
+    """
+
+    # No foreign key in the database: deleting an incident deletes its entries, whose trigger
+    # adds rows again; rows left behind are harmless, as incident ids are never reused.
+    incident = models.ForeignKey(
+        "core.Incident",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="timeline_changes",
+    )
+
+    def __str__(self) -> str:
+        return f"Change {self.pk} to the timeline of incident {self.incident_id}"

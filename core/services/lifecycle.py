@@ -406,8 +406,7 @@ def role_assign(
         time=now,
     )
     change = RoleChange(role=role, old=old, new=holder)
-    if hasattr(incident, "_prefetched_objects_cache"):
-        incident._prefetched_objects_cache.pop("role_assignments", None)
+    incident.forget_roles()
     signals.incident_updated.send(
         sender=Incident,
         incident=incident,
