@@ -15,6 +15,7 @@ from core.models.postmortem import (
     PostmortemStatus,
 )
 from core.models.role import LEAD, Role, RoleAssignment
+from core.models.slack_user_group import SlackUserGroup
 from core.models.timeline_event import (
     TimelineEdit,
     TimelineEditKind,
@@ -49,6 +50,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "Severity",
+    "SlackUserGroup",
     "TimelineEdit",
     "TimelineEditKind",
     "TimelineEvent",
