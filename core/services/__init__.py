@@ -48,6 +48,7 @@ from core.services.postmortem import (
     untriaged_actions,
 )
 from core.services.sign_in import SignInRefused, person_signing_in
+from core.services.slack_user_groups import SlackUserGroupData, slack_user_groups_store
 from core.services.updates import (
     UpdateRefused,
     incident_follow,
@@ -66,6 +67,7 @@ __all__ = [
     "PostmortemRefused",
     "RoleChange",
     "SignInRefused",
+    "SlackUserGroupData",
     "StaleSection",
     "TransitionRefused",
     "UnknownRole",
@@ -89,6 +91,7 @@ __all__ = [
     "postmortem_status_set",
     "role_assign",
     "role_named",
+    "slack_user_groups_store",
     "timeline_entry_edit",
     "timeline_entry_hide",
     "timeline_note_add",
