@@ -30,6 +30,7 @@ from rest_framework.serializers import BaseSerializer
 
 from core import selectors, services
 from core.api import filters, serializers
+from core.api.acting import ActingAPIView
 from core.models import ExternalUser, Incident, MilestoneKind, Role
 
 ERROR = OpenApiResponse(description="The request was refused; `detail` or the fields say why.")
@@ -56,6 +57,7 @@ def _actor(request: Request) -> ExternalUser | None:
 
 
 class AmendableRecordViewSet(
+    ActingAPIView,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -91,7 +93,9 @@ class AmendableRecordViewSet(
         responses={200: serializers.IncidentSerializer, 400: ERROR},
     ),
 )
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(
+    ActingAPIView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = serializers.IncidentSerializer
     filterset_class = filters.IncidentFilter
 
@@ -215,7 +219,7 @@ def _role_named(name: str) -> Role:
     list=extend_schema(summary="List the configured roles in their order"),
     retrieve=extend_schema(summary="Read a role by name"),
 )
-class RoleViewSet(viewsets.ReadOnlyModelViewSet):
+class RoleViewSet(ActingAPIView, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.RoleSerializer
     lookup_field = "name"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
@@ -295,7 +299,7 @@ class TimelineEventViewSet(AmendableRecordViewSet):
     list=extend_schema(summary="List the Slack users Response knows"),
     retrieve=extend_schema(summary="Read a Slack user by Slack id"),
 )
-class ExternalUserViewSet(viewsets.ReadOnlyModelViewSet):
+class ExternalUserViewSet(ActingAPIView, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ExternalUserSerializer
     filterset_class = filters.ExternalUserFilter
     lookup_field = "external_id"
