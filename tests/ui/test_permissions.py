@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.models import Permission as AuthPermission
 
 from core import services
+from core.access import Acting, Permission, Via, allowed
 from core.models import Incident, Postmortem, Severity, SlackUserGroup, UpdateCadence
 from tests.ui import builders
 
@@ -227,8 +228,6 @@ def test_the_admin_shows_who_holds_each_permission(client, settings):
 
 
 def test_every_named_permission_is_a_django_permission():
-    from core.access import Permission
-
     found = set(
         AuthPermission.objects.filter(content_type__app_label="core").values_list(
             "codename", flat=True
@@ -242,3 +241,30 @@ def test_services_refuse_without_a_surface_only_when_someone_acts(fire, settings
     settings.ACCESS_POLICY = "restricted"
     services.incident_update(incident=fire, severity=Severity.MAJOR)
     assert Incident.objects.get(pk=fire.pk).severity == Severity.MAJOR
+
+
+def test_a_check_is_one_query_however_many_groups(django_assert_num_queries, settings):
+    settings.ACCESS_POLICY = "restricted"
+    person = builders.login_user("member")
+    for number in range(5):
+        Group.objects.create(name=f"team {number}").user_set.add(person)
+    slack_user = builders.slack_user("U0MEMBER", "member")
+    slack_user.owner = person
+    slack_user.save()
+    for number in range(5):
+        SlackUserGroup.objects.create(
+            external_id=f"S0{number}", group=Group.objects.get(name=f"team {number}")
+        ).members.add(slack_user)
+    acting = Acting.for_slack_user(slack_user)
+
+    with django_assert_num_queries(1):
+        assert not allowed(acting, Permission.PAGE)
+
+
+def test_a_deactivated_login_grants_nothing(settings):
+    settings.ACCESS_POLICY = "restricted"
+    person = builders.login_user("gone")
+    holding(person, "page")
+    person.is_active = False
+    person.save()
+    assert not allowed(Acting.for_person(person, Via.BROWSER), Permission.PAGE)
