@@ -78,8 +78,22 @@ PINNED_SCOPES = [
     "users:read.email",
 ]
 
-FAMILIES = (
-    "auth|bookmarks|channels|chat|conversations|groups|im|pins|reactions|team|usergroups|users|views"
+FAMILIES = "|".join(
+    [
+        "auth",
+        "bookmarks",
+        "channels",
+        "chat",
+        "conversations",
+        "groups",
+        "im",
+        "pins",
+        "reactions",
+        "team",
+        "usergroups",
+        "users",
+        "views",
+    ]
 )
 METHOD_NAME = re.compile(rf"""["'](?P<method>(?:{FAMILIES})\.[a-zA-Z]+(?:\.[a-zA-Z]+)?)["']""")
 
