@@ -157,8 +157,9 @@ def test_api_acts_as_the_person_its_credentials_name(client, fire, settings):
 
 def test_the_schema_documents_the_permission_refusal(client):
     client.force_login(builders.login_user())
-    schema = client.get("/core/schema/", HTTP_ACCEPT="application/json").content.decode()
-    assert '"permission": "<name>"' in schema or "permission" in schema
+    schema = client.get("/core/schema/?format=json").json()
+    patch = schema["paths"]["/core/incidents/{id}/"]["patch"]
+    assert '"permission": "<name>"' in patch["responses"]["403"]["description"]
 
 
 # --- Admin: configure, and who has what --------------------------------------------------------
