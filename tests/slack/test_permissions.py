@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.models import Permission as AuthPermission
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import services
 from core.access import Acting, Permission, acting_as, allowed, current, require
@@ -319,3 +320,15 @@ def test_declare_private_is_granted_like_the_others(fake_slack, transactional_db
         assert allowed(Acting.for_slack_user(user), Permission.DECLARE_PRIVATE)
     carol = ExternalUser.objects.create(external_id="U0CAROL")
     assert not allowed(Acting.for_slack_user(carol), Permission.DECLARE_PRIVATE)
+
+
+def test_slacks_endpoints_act_as_the_system_until_a_handler_runs_as_the_user(
+    client, fake_slack, transactional_db, world
+):
+    """Not as whoever is signed in to the browser: the delivery's own job carries no actor,
+    and the worker runs its handler as the user the payload names."""
+    client.force_login(get_user_model().objects.create_superuser("root", "r@example.com", "x"))
+    click(client, pagerduty_blocks.PAGE_ON_CALL, str(world["incident"].pk))
+
+    (accepted,) = ProcrastinateJob.objects.filter(task_name="slack.process_action")
+    assert "acting" not in accepted.args
