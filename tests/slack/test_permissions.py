@@ -23,6 +23,7 @@ from core.access import Acting, Permission, acting_as, allowed, current, require
 from core.models import ExternalUser, Incident, Severity, SlackUserGroup
 from slack import registry
 from slack.delivery.jobs import job
+from slack.incoming import after_response
 from slack.user_groups import refresh_user_groups
 from slack.workflows import config
 from slack.workflows.models import Workflow
@@ -332,3 +333,13 @@ def test_slacks_endpoints_act_as_the_system_until_a_handler_runs_as_the_user(
 
     (accepted,) = ProcrastinateJob.objects.filter(task_name="slack.process_action")
     assert "acting" not in accepted.args
+
+
+def test_work_done_just_after_the_answer_is_still_the_users(transactional_db):
+    seen: list[Acting] = []
+    user = ExternalUser.objects.create(external_id=ALICE)
+    with acting_as(Acting.for_slack_user(user)):
+        after_response.soon(lambda: seen.append(current()))
+    after_response.wait_idle()
+
+    assert seen[0].slack_user == user
