@@ -69,7 +69,7 @@ def _granted(acting: Acting, permission: Permission) -> bool:
         holders |= Q(user=person) | Q(group__user=person)
     if acting.slack_user is not None and not acting.slack_user.deleted:
         holders |= Q(
-            group__slack_user_groups__members=acting.slack_user,
+            group__slack_user_groups__members=acting.slack_user.pk,
             group__slack_user_groups__disabled=False,
         )
     if not holders:

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.utils.functional import SimpleLazyObject
+
 from core import services
-from core.access import Acting, PermissionRefused, acting_as
+from core.access import Acting, PermissionRefused, Via, acting_as
 from core.models import ExternalUser
 from slack.delivery.outbox import tell_user
 
@@ -23,12 +25,22 @@ logger = logging.getLogger(__name__)
 
 
 def acting_for(user_id: str) -> Acting:
-    """The Slack user ``user_id`` (known from now on, if they were not), or the system when a
-    delivery names nobody (a channel renamed by Slack itself)."""
+    """The Slack user ``user_id``, or the system when a delivery names nobody (a channel renamed
+    by Slack itself).
+
+    Read from the database only when something asks (a permission, a job deferred, the audit):
+    ``/incident`` opens its modal without touching the database, within the trigger's 3 s. Their
+    linked login is ``slack_user.owner``.
+    """
     if not user_id:
         return Acting()
+    return Acting(via=Via.SLACK, slack_user=SimpleLazyObject(lambda: _known_user(user_id)))
+
+
+def _known_user(user_id: str) -> ExternalUser:
+    """The Slack user, known from now on if they were not (to be refreshed later)."""
     user = ExternalUser.objects.select_related("owner").filter(external_id=user_id).first()
-    return Acting.for_slack_user(user or services.external_user_get_or_create(external_id=user_id))
+    return user or services.external_user_get_or_create(external_id=user_id)
 
 
 @contextmanager
