@@ -1,8 +1,12 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
 from core import selectors, services
-from core.access import Acting, Via, visible_incidents
+from core.access import Acting, Permission, Via, allowed, visible_incidents
+from core.access.selectors import permission_holders
 from core.models import (
     AccessRequest,
     Action,
@@ -17,6 +21,40 @@ from core.models import (
     TimelineEvent,
     UpdateCadence,
 )
+
+
+class ConfigurationAdmin(admin.ModelAdmin):
+    """Configuration (SPEC §18): with ``ACCESS_POLICY=restricted``, only those granted
+    ``configure`` may add, change or delete it; the others still see it. Django's own model
+    permissions apply on top, under either policy."""
+
+    def may_configure(self, request) -> bool:
+        return allowed(Acting.for_person(request.user, Via.ADMIN), Permission.CONFIGURE)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return self.may_configure(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self.may_configure(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.may_configure(request) and super().has_delete_permission(request, obj)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class PermissionGroupAdmin(ConfigurationAdmin, GroupAdmin):
+    """Groups and the permissions they grant; the list shows who has each named permission."""
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "permission_holders": permission_holders(),
+            "access_policy": settings.ACCESS_POLICY,
+        }
+        return super().changelist_view(request, extra_context)
 
 
 class ActionInline(admin.TabularInline):
@@ -151,7 +189,7 @@ class ParticipationAdmin(OfVisibleIncidents, admin.ModelAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(ConfigurationAdmin):
     """The roles people can hold in an incident; a new holder gets ``duty`` by DM."""
 
     list_display = ["name", "label", "duty", "order"]
@@ -160,7 +198,7 @@ class RoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(UpdateCadence)
-class UpdateCadenceAdmin(admin.ModelAdmin):
+class UpdateCadenceAdmin(ConfigurationAdmin):
     """How often an update is due, per severity (SPEC §15). A severity with no row here uses the
     default (critical 30 min, major 60, minor 240, trivial none); an empty interval is none.
     Below one minute is refused by the model's validator, with the reason, on the form."""

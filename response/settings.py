@@ -78,8 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Who acts, and through what, for the audit log and the permission checks (SPEC §18).
-    "core.audit.middleware.ActingFromRequestMiddleware",
+    # Right after sign-in is known: who acts in the browser and the admin (SPEC §18).
+    "core.access.middleware.ActingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.

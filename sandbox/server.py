@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sandbox import control, webapi
+from sandbox import control, usergroups, webapi
 from sandbox.config import Config
 from sandbox.delivery import Delivery
 from sandbox.errors import SlackError
@@ -425,6 +425,8 @@ def _reset(sandbox: Sandbox, body: JsonDict) -> JsonDict:
 
 
 ACTS: dict[str, Callable[[Sandbox, JsonDict], Any]] = {
+    "/sandbox/usergroups": lambda s, b: usergroups.seed(s.workspace, b),
+    "/sandbox/plan": lambda s, b: usergroups.set_plan(s.workspace, b),
     "/sandbox/act/command": lambda s, b: s.people.command(
         _text(b, "user"), _text(b, "channel"), _text(b, "text"), _text(b, "command") or "/incident"
     ),

@@ -111,6 +111,8 @@ class Workspace(PinsAndReactions, Modals):
         self.stacks: dict[str, list[str]] = {}  # user -> view ids, top last
         self.triggers: dict[str, JsonDict] = {}
         self.response_urls: dict[str, JsonDict] = {}
+        self.usergroups: dict[str, JsonDict] = {}  # id -> usergroups.list's shape, with users
+        self.paid_plan = True  # on a free plan usergroups.* fail (sandbox.usergroups)
         self.last_ts = 0
         self.counter = 0
 
@@ -146,6 +148,7 @@ class Workspace(PinsAndReactions, Modals):
                     "users": self.users,
                     "channels": self.channels,
                     "messages": self.messages,
+                    "usergroups": self.usergroups,
                     "last_ts": self.last_ts,
                     "counter": self.counter,
                 }
@@ -174,6 +177,7 @@ class Workspace(PinsAndReactions, Modals):
         self.users.update(data.get("users") or {})
         self.channels.update(data.get("channels") or {})
         self.messages.update(data.get("messages") or {})
+        self.usergroups.update(data.get("usergroups") or {})
         # Files saved before the sandbox named blocks get their ids now, so their buttons answer.
         for message in (m for kept in self.messages.values() for m in kept):
             if message.get("blocks"):

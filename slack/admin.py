@@ -1,8 +1,14 @@
-from django.contrib import admin
-from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
+from django.views.decorators.http import require_POST
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from core.admin import ConfigurationAdmin
+from core.models import SlackUserGroup
 from slack.models import (
     CommsChannel,
     FailedAttempt,
@@ -10,6 +16,7 @@ from slack.models import (
     Notification,
     ProcessedEvent,
 )
+from slack.user_groups import schedule_refresh
 
 
 @admin.register(CommsChannel)
@@ -89,3 +96,45 @@ from slack.setup_check.admin import install as install_setup_check  # noqa: E402
 from slack.workflows import admin as workflow_admin  # noqa: E402, F401 (registers WorkflowAdmin)
 
 install_setup_check(admin.site)  # the Setup check page, linked from the admin's index
+
+
+@admin.register(SlackUserGroup)
+class SlackUserGroupAdmin(ConfigurationAdmin):
+    """Slack user groups, read from Slack every ten minutes; map one to a Django group and its
+    members act with that group's permissions (SPEC §18)."""
+
+    list_display = ["__str__", "name", "group", "member_count", "disabled", "refreshed_at"]
+    list_editable = ["group"]
+    list_filter = ["disabled", "group"]
+    search_fields = ["handle", "name", "external_id"]
+    fields = ["external_id", "handle", "name", "group", "disabled", "members", "refreshed_at"]
+    readonly_fields = ["external_id", "handle", "name", "disabled", "members", "refreshed_at"]
+    list_select_related = ["group"]
+    change_list_template = "admin/core/slackusergroup/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(member_total=Count("members"))
+
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, group: SlackUserGroup) -> int:
+        return group.member_total
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # they come from Slack
+
+    def get_urls(self) -> list:
+        refresh = self.admin_site.admin_view(require_POST(self.refresh_view))
+        return [
+            path("refresh/", refresh, name="core_slackusergroup_refresh"),
+            *super().get_urls(),
+        ]
+
+    def refresh_view(self, request: HttpRequest) -> HttpResponse:
+        """Read the user groups from Slack now, rather than at the next ten minutes."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if schedule_refresh():
+            self.message_user(request, "The user groups will be read from Slack in a moment.")
+        else:
+            self.message_user(request, "A refresh is already on its way.", messages.WARNING)
+        return redirect("admin:core_slackusergroup_changelist")

@@ -28,6 +28,7 @@ BOT_SCOPES = [
     "im:write",  # DM the lead when an incident closes
     "pins:read",  # pinned messages become the timeline
     "reactions:write",  # ✅ / ❓ on commands
+    "usergroups:read",  # members of the Slack user groups mapped to permissions (SPEC §18)
     "users:read",  # names of the people in an incident
     "users:read.email",
 ]

@@ -9,7 +9,7 @@ log knows who changed what through which surface (``current``).
         services.incident_update(...)  # may raise PermissionRefused("change_severity")
 """
 
-from core.access.acting import Acting, Via, acting_as, current
+from core.access.acting import Acting, Via, act_from_here_as, acting_as, current
 from core.access.permissions import (
     Permission,
     PermissionRefused,
@@ -23,6 +23,7 @@ __all__ = [
     "Permission",
     "PermissionRefused",
     "Via",
+    "act_from_here_as",
     "acting_as",
     "allowed",
     "current",

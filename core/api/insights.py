@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from core import insights as core_insights
 from core.access import Acting, Via
+from core.api.acting import ActingAPIView
 from core.models import Severity
 
 SEVERITY_CHOICES = [*Severity.labels, *(str(value) for value in Severity.values), "none"]
@@ -113,7 +114,7 @@ def insights_as_data(insights: core_insights.Insights) -> dict:
     }
 
 
-class InsightsView(APIView):
+class InsightsView(ActingAPIView, APIView):
     @extend_schema(
         summary="Counts, medians and 90th percentiles by severity and by month",
         description=(

@@ -17,7 +17,10 @@ class ResponseAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         errors = {
             "401": "No credentials, or wrong ones.",
-            "403": "Not allowed (for a session: a missing CSRF token).",
+            "403": (
+                "Not allowed: a permission the person lacks (SPEC §18), as "
+                '`{"detail": …, "permission": "<name>"}`; for a session, a missing CSRF token.'
+            ),
         }
         if self.method != "GET" or self._is_list_view():
             errors["400"] = "Invalid input or filters; the body says which and why."

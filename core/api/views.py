@@ -31,6 +31,7 @@ from rest_framework.serializers import BaseSerializer
 from core import selectors, services
 from core.access import Acting, Via, visible_incidents
 from core.api import filters, serializers
+from core.api.acting import ActingAPIView
 from core.models import AuditEntry, ExternalUser, Incident, MilestoneKind, Role
 
 ERROR = OpenApiResponse(description="The request was refused; `detail` or the fields say why.")
@@ -66,6 +67,7 @@ def _actor(request: Request) -> ExternalUser | None:
 
 
 class AmendableRecordViewSet(
+    ActingAPIView,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -101,7 +103,9 @@ class AmendableRecordViewSet(
         responses={200: serializers.IncidentSerializer, 400: ERROR},
     ),
 )
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(
+    ActingAPIView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = serializers.IncidentSerializer
     filterset_class = filters.IncidentFilter
 
@@ -228,7 +232,7 @@ def _role_named(name: str) -> Role:
     list=extend_schema(summary="List the configured roles in their order"),
     retrieve=extend_schema(summary="Read a role by name"),
 )
-class RoleViewSet(viewsets.ReadOnlyModelViewSet):
+class RoleViewSet(ActingAPIView, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.RoleSerializer
     lookup_field = "name"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
@@ -308,7 +312,7 @@ class TimelineEventViewSet(AmendableRecordViewSet):
     list=extend_schema(summary="List the Slack users Response knows"),
     retrieve=extend_schema(summary="Read a Slack user by Slack id"),
 )
-class ExternalUserViewSet(viewsets.ReadOnlyModelViewSet):
+class ExternalUserViewSet(ActingAPIView, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ExternalUserSerializer
     filterset_class = filters.ExternalUserFilter
     lookup_field = "external_id"
@@ -327,7 +331,7 @@ class ExternalUserViewSet(viewsets.ReadOnlyModelViewSet):
     ),
     retrieve=extend_schema(summary="Read an audit entry"),
 )
-class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditEntryViewSet(ActingAPIView, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.AuditEntrySerializer
     filterset_class = filters.AuditEntryFilter
 

@@ -93,6 +93,8 @@ AUDITED: dict[str, Audited] = {
     "core.AccessRequest": Audited(incident=BY_INCIDENT),
     "core.Role": Audited(),
     "core.UpdateCadence": Audited(),
+    # Which Django group a Slack user group grants; its members are Slack's, refreshed, not ours.
+    "core.SlackUserGroup": Audited(fields=("group",), creation=lambda user_group: False),
     "core.ExternalUser": Audited(fields=("owner",), creation=lambda user: False),
     "slack.Workflow": Audited(),
     "slack.WorkflowParameter": Audited(secret=("value",)),

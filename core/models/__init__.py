@@ -22,6 +22,7 @@ from core.models.postmortem import (
     PostmortemStatus,
 )
 from core.models.role import LEAD, Role, RoleAssignment
+from core.models.slack_user_group import SlackUserGroup
 from core.models.timeline_event import (
     TimelineChange,
     TimelineEdit,
@@ -64,6 +65,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "Severity",
+    "SlackUserGroup",
     "TimelineChange",
     "TimelineEdit",
     "TimelineEditKind",

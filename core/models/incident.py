@@ -92,6 +92,17 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-report_time", "-id"]
+        # The named permissions of SPEC §18 (core.access.Permission), granted to groups in the
+        # admin; the codenames are the names people see in refusals.
+        permissions = [
+            ("declare_private", "Declare private incidents"),
+            ("change_severity", "Change an incident's severity after declaration"),
+            ("resolve", "Resolve, decline or merge incidents"),
+            ("page", "Page people through PagerDuty"),
+            ("statuspage", "Post and update incidents on Statuspage"),
+            ("publish_postmortem", "Publish postmortems"),
+            ("configure", "Change Response's configuration in the admin"),
+        ]
         indexes = [
             models.Index(fields=["-report_time", "-id"], name="incident_newest_first"),
             models.Index(

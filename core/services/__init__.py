@@ -58,6 +58,7 @@ from core.services.postmortem import (
     untriaged_actions,
 )
 from core.services.sign_in import SignInRefused, person_signing_in
+from core.services.slack_user_groups import SlackUserGroupData, slack_user_groups_store
 from core.services.updates import (
     UpdateRefused,
     incident_follow,
@@ -79,6 +80,7 @@ __all__ = [
     "PostmortemRefused",
     "RoleChange",
     "SignInRefused",
+    "SlackUserGroupData",
     "StaleSection",
     "TransitionRefused",
     "UnknownRole",
@@ -107,6 +109,7 @@ __all__ = [
     "postmortem_status_set",
     "role_assign",
     "role_named",
+    "slack_user_groups_store",
     "timeline_entry_edit",
     "timeline_entry_hide",
     "timeline_note_add",

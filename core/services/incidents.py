@@ -148,6 +148,7 @@ def incident_update(
             value = value.strip()
         old = getattr(locked, name)
         if old != value:
+            _require_for_change(name)
             changes[name] = (old, value)
             setattr(locked, name, value)
     own = [name for name in changes if name in TRACKED_FIELDS]
@@ -169,6 +170,16 @@ def incident_update(
         changes={name: changes[name] for name in own},
     )
     return changes
+
+
+# The fields whose change needs a permission (SPEC §18); checked against the locked row, so a
+# refusal rolls back everything this call changed.
+FIELD_PERMISSIONS = {"severity": Permission.CHANGE_SEVERITY}
+
+
+def _require_for_change(name: str) -> None:
+    if name in FIELD_PERMISSIONS:
+        require(FIELD_PERMISSIONS[name])
 
 
 def _lifecycle_fields(

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import signals
+from core.access import Permission, require
 from core.exceptions import ApplicationError
 from core.lifecycle.milestones import MilestoneKind, MilestoneOrderError, check_order
 from core.lifecycle.statuses import (
@@ -36,6 +37,10 @@ from core.models import (
 
 S = IncidentStatus
 M = MilestoneKind
+
+# Moving here ends the incident (resolved, or closed without resolving it): the ``resolve``
+# permission's (SPEC §18).
+ENDING_STATUSES = frozenset({S.RESOLVED, S.DECLINED, S.MERGED})
 
 # Milestones the incident row also carries (see ``Incident``): kept equal in the same transaction.
 MILESTONE_COLUMNS = {M.STARTED: "start_time", M.DECLARED: "report_time"}
@@ -246,6 +251,8 @@ def incident_status_set(
                 f"There is no status “{status}”. Statuses: {', '.join(S.values)}.", allowed=()
             )
         )
+    if status in ENDING_STATUSES:
+        require(Permission.RESOLVE)
     locked = _lock(incident)
     old = locked.status
     try:

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.access import Permission, require
 from core.exceptions import ApplicationError
 from core.models import (
     Action,
@@ -138,6 +139,7 @@ def postmortem_status_set(
             f"{PostmortemStatus(status).label if status in PostmortemStatus.values else status}."
         )
     if status == PostmortemStatus.PUBLISHED:
+        require(Permission.PUBLISH_POSTMORTEM)
         blocking = untriaged_actions(
             list(Action.objects.filter(incident=incident).order_by("created_at", "id"))
         )

@@ -2,31 +2,44 @@
 
 Every job is retried with exponential backoff (2, 4, 8 … seconds) and releases its database
 connection when it ends, because workers run synchronous jobs in threads of their own.
+
+A job deferred on someone's behalf (a Slack user's click, a person in the browser) carries who
+was acting (``core.access.current()``) in its arguments, and runs as them in the worker: what it
+changes is theirs, and what they may not do is refused there too. A refusal is not retried.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connection
 from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryValue, get_retry_strategy
 
+from core.access import Acting, PermissionRefused, Via, acting_as, current
+from core.models import ExternalUser
 from response import metrics
 from response.log_context import log_context
 from slack.delivery.failed_attempts import record_failure
-from slack.web_api.errors import RateLimited
+from slack.web_api.client import get_slack_client
+from slack.web_api.errors import RateLimited, SlackError
+
+logger = logging.getLogger(__name__)
 
 QUEUE = "slack"
 # Jobs with a higher priority run first when the worker has a backlog. The headline is how
 # everyone learns of an incident, so it goes ahead of replies, reminders and housekeeping.
 HEADLINE_PRIORITY = 10
+# The job argument that says who deferred it; absent when the system did.
+ACTING_ARGUMENT = "acting"
 
 
 class SlackAwareRetry(RetryStrategy):
@@ -95,6 +108,7 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryValue = RETRY, **options: 
             running = _running_from(context)
             token = _running.set(running)
             _release_stale_connections()
+            acting = acting_from(kwargs.pop(ACTING_ARGUMENT, None))
             try:
                 with (
                     log_context(
@@ -103,8 +117,14 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryValue = RETRY, **options: 
                     metrics.observe_job(
                         name, will_retry=functools.partial(_will_retry, running, strategy)
                     ),
+                    acting_as(acting),
                 ):
                     return func(*args, **kwargs)
+            except PermissionRefused as refusal:
+                # Running it again changes nothing: they still may not.
+                logger.info("job %s refused to %s: %s", name, acting.name, refusal.permission)
+                _tell_refusal(acting, refusal)
+                return None
             except Exception as error:
                 if running is not None:
                     _record_failure(running, name, error, strategy)
@@ -113,9 +133,63 @@ def job(name: str, *, queue: str = QUEUE, retry: RetryValue = RETRY, **options: 
                 _release_stale_connections()
                 _running.reset(token)
 
-        return app.task(name=name, queue=queue, retry=retry, pass_context=True, **options)(run)
+        task = app.task(name=name, queue=queue, retry=retry, pass_context=True, **options)(run)
+        _carry_acting(task)
+        return task
 
     return decorate
+
+
+def _carry_acting(task: Any) -> None:
+    """Make every ``defer`` of ``task`` (``configure().defer`` included) carry who is acting."""
+    configure = task.configure
+
+    def configure_carrying_acting(**options: Any) -> Any:
+        carried = acting_argument(current())
+        if carried:
+            options["task_kwargs"] = {**carried, **(options.get("task_kwargs") or {})}
+        return configure(**options)
+
+    task.configure = configure_carrying_acting
+
+
+def acting_argument(acting: Acting) -> dict[str, Any]:
+    """Who is acting, as a job argument: ids, read again when the job runs."""
+    if acting.is_system:
+        return {}
+    return {
+        ACTING_ARGUMENT: {
+            "via": str(acting.via),
+            "person": acting.person.pk if acting.person is not None else None,
+            "slack_user": acting.slack_user.pk if acting.slack_user is not None else None,
+        }
+    }
+
+
+def acting_from(argument: dict[str, Any] | None) -> Acting:
+    """The actor a job argument names (the system when none, or when they are gone)."""
+    if not argument:
+        return Acting()
+    slack_user = (
+        ExternalUser.objects.select_related("owner").filter(pk=argument["slack_user"]).first()
+        if argument.get("slack_user")
+        else None
+    )
+    person = slack_user.owner if slack_user is not None else None
+    if argument.get("person") and (person is None or person.pk != argument["person"]):
+        person = get_user_model().objects.filter(pk=argument["person"]).first()
+    return Acting(via=Via(argument.get("via", Via.SYSTEM)), person=person, slack_user=slack_user)
+
+
+def _tell_refusal(acting: Acting, refusal: PermissionRefused) -> None:
+    # The job has no channel of its own: the refusal goes to the Slack user by DM, now (a job
+    # deferred for it would be one more thing to lose if the worker stopped here).
+    if acting.slack_user is None:
+        return
+    try:
+        get_slack_client().post_message(channel=acting.slack_user.external_id, text=str(refusal))
+    except SlackError as error:
+        logger.warning("could not tell %s of a refusal: %s", acting.name, error)
 
 
 def _record_failure(

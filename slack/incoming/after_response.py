@@ -7,6 +7,7 @@ process, just after the request is answered (how Bolt's "lazy listeners" work).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -24,11 +25,14 @@ _idle = threading.Condition()
 
 
 def soon(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-    """Run ``func(*args, **kwargs)`` on the pool; its exceptions are logged, never raised."""
+    """Run ``func(*args, **kwargs)`` on the pool; its exceptions are logged, never raised.
+
+    It runs in a copy of the caller's context: as whoever was acting (``core.access``).
+    """
     global _pending
     with _idle:
         _pending += 1
-    _executor.submit(_run, func, args, kwargs)
+    _executor.submit(contextvars.copy_context().run, _run, func, args, kwargs)
 
 
 def wait_idle(timeout: float = 10) -> bool:

@@ -6,6 +6,9 @@ actions that open a modal); the others are accepted here (recorded once, so a re
 defers nothing more) and run by the jobs ``slack.process_event`` and ``slack.process_action``,
 defined here too. ``Registration.run`` calls each handler as it declared.
 
+Every handler runs as the Slack user the delivery names, and a permission refused to them is
+told to them in one place (``slack.incoming.acting.run_refusable``).
+
 ``acknowledge`` is the one entry point of both transports (SPEC §17): the HTTP views call it
 after verifying and decoding a request, the Socket Mode listener (``slack.socket_mode``) after
 receiving an envelope; what it returns is the answer Slack gets either way.
@@ -24,6 +27,7 @@ from procrastinate.exceptions import ConnectorException
 from slack import registry
 from slack.delivery.jobs import job
 from slack.flows.comms_channel.models import CommsChannel
+from slack.incoming.acting import run_refusable
 from slack.incoming.dedup import action_key, mark_handled, record_once
 from slack.incoming.parsing import (
     ActionContext,
@@ -136,7 +140,12 @@ def handle_slash_command(command: SlashCommand) -> Answer:
     if registration is None:
         logger.warning("no handler for slash command %s", command.command)
         return {"response_type": "ephemeral", "text": f"Sorry, I don't know {command.command}."}
-    return registration.run(command)
+    return run_refusable(
+        lambda: registration.run(command),
+        user_id=command.user_id,
+        channel_id=command.channel_id,
+        answer_refusal=True,
+    )
 
 
 # --- Events ------------------------------------------------------------------------------------
@@ -186,7 +195,17 @@ def run_event(envelope: dict[str, Any]) -> None:
         logger.info("event %s in %s, not an incident channel", event["type"], channel_id)
         return
     for registration in registry.event_handlers.get(event["type"]):
-        registration.run(comms.incident, event)
+        run_refusable(
+            lambda registration=registration: _in_savepoint(registration, comms.incident, event),
+            user_id=event_user_id(event),
+            channel_id=channel_id,
+        )
+
+
+def _in_savepoint(registration: registry.Registration, *args: Any) -> Any:
+    # A handler refused a permission is undone alone: the delivery is still marked handled.
+    with transaction.atomic():
+        return registration.run(*args)
 
 
 @job("slack.process_event")
@@ -201,6 +220,14 @@ def is_from_a_bot(event: dict[str, Any]) -> bool:
     return bool(
         event.get("bot_id") or event.get("subtype") == "bot_message" or message.get("bot_id")
     )
+
+
+def event_user_id(event: dict[str, Any]) -> str:
+    """Who did it: ``user`` is an id in most events, an object in some (``user_change``)."""
+    user = event.get("user")
+    if isinstance(user, dict):
+        user = user.get("id")
+    return user if isinstance(user, str) else ""
 
 
 def event_channel_id(event: dict[str, Any]) -> str:
@@ -234,7 +261,7 @@ def _handle_block_actions(payload: dict[str, Any]) -> None:
             logger.warning("no handler for action %s; ignored", context.action_id)
             continue
         if registration.context.runs == "request":
-            registration.run(context)
+            _run_action(registration, context)
             continue
         with transaction.atomic():
             if record_once(action_key(payload, index), "block_actions"):
@@ -248,7 +275,15 @@ def run_action(payload: dict[str, Any], action_index: int) -> None:
     if registration is None:
         logger.warning("action %s lost its handler before it ran", context.action_id)
         return
-    registration.run(context)
+    _run_action(registration, context)
+
+
+def _run_action(registration: registry.Registration, context: ActionContext) -> None:
+    run_refusable(
+        lambda: registration.run(context),
+        user_id=context.user_id,
+        channel_id=context.channel_id,
+    )
 
 
 @job("slack.process_action")
@@ -262,4 +297,5 @@ def _handle_view(context: ViewContext) -> dict[str, Any] | None:
     if registration is None:
         logger.warning("no handler for view %s (%s); ignored", context.callback_id, context.type)
         return None
-    return registration.run(context)
+    # A modal has no channel of its own: a refusal is told by DM, and the modal closes.
+    return run_refusable(lambda: registration.run(context), user_id=context.user_id, channel_id="")

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.access.middleware import says_who_acts
 from slack.flows.postmortem.sweep import sweep_overdue
 from slack.flows.reminders import sweep as notifications
 from slack.flows.updates import sweep as update_reminders
@@ -33,6 +34,7 @@ View = Callable[[HttpRequest], HttpResponse]
 def from_slack(view: View) -> View:
     """Refuse anything not signed by Slack; answer malformed bodies with 400."""
 
+    @says_who_acts  # the Slack user each handler runs as (slack.incoming.acting)
     @csrf_exempt
     @require_POST
     @functools.wraps(view)
@@ -73,6 +75,7 @@ def _answer(body: dict[str, Any] | None) -> HttpResponse:
     return JsonResponse(body)
 
 
+@says_who_acts  # the system: the sweeps are nobody's
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def cron_minute(request: HttpRequest) -> HttpResponse:

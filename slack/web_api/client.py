@@ -104,6 +104,10 @@ class SlackClient(Protocol):
 
     def user_info(self, *, user: str) -> JsonDict: ...
 
+    def list_user_groups(self) -> list[JsonDict]: ...
+
+    def user_group_members(self, *, usergroup: str) -> list[str]: ...
+
     def open_dm(self, *, users: str | list[str]) -> str: ...
 
     def respond(self, *, response_url: str, text: str) -> None: ...
@@ -325,6 +329,15 @@ class WebSlackClient:
 
     def user_info(self, *, user: str) -> JsonDict:
         return self._call("users.info", user=user)
+
+    def list_user_groups(self) -> list[JsonDict]:
+        """Every user group, disabled ones too (they must stop granting), without members."""
+        data = self._call("usergroups.list", include_disabled=True, include_count=True)
+        return list(data.get("usergroups") or [])
+
+    def user_group_members(self, *, usergroup: str) -> list[str]:
+        data = self._call("usergroups.users.list", usergroup=usergroup)
+        return [str(user) for user in data.get("users") or []]
 
     def open_dm(self, *, users: str | list[str]) -> str:
         data = self._call("conversations.open", users=users)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
+from core.admin import ConfigurationAdmin
 from slack.workflows import config
 from slack.workflows.crypto import UnreadableSecret
 from slack.workflows.definitions import DEFINITIONS, Parameter
@@ -77,7 +78,7 @@ class WorkflowForm(forms.ModelForm):
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(admin.ModelAdmin):
+class WorkflowAdmin(ConfigurationAdmin):
     form = WorkflowForm
     list_display = ["name", "enabled"]
     list_filter = ["enabled"]
@@ -145,7 +146,7 @@ class EscalationTeamForm(forms.ModelForm):
 
 
 @admin.register(EscalationTeam)
-class EscalationTeamAdmin(admin.ModelAdmin):
+class EscalationTeamAdmin(ConfigurationAdmin):
     form = EscalationTeamForm
     list_display = ["name", "summary"]
     search_fields = ["name", "summary"]

@@ -101,6 +101,7 @@ JOBS = [
     "slack.prune_processed_events",
     "slack.redraw_overdue_dm",
     "slack.refresh_user",
+    "slack.refresh_user_groups",
     "slack.rename_comms_channel",
     "slack.requeue_stalled_jobs",
     "slack.send_access_request",

@@ -36,6 +36,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.setPurpose": ("channels:manage", "groups:write"),
     "conversations.setTopic": ("channels:manage", "groups:write"),
     "reactions.add": ("reactions:write",),
+    # Members of the Slack user groups mapped to permissions (SPEC §18).
+    "usergroups.list": ("usergroups:read",),
+    "usergroups.users.list": ("usergroups:read",),
     "users.info": ("users:read", "users:read.email"),
     "views.open": (),
     "views.push": (),
@@ -72,11 +75,28 @@ PINNED_SCOPES = [
     "im:write",
     "pins:read",
     "reactions:write",
+    "usergroups:read",
     "users:read",
     "users:read.email",
 ]
 
-FAMILIES = "auth|bookmarks|channels|chat|conversations|groups|im|pins|reactions|team|users|views"
+FAMILIES = "|".join(
+    [
+        "auth",
+        "bookmarks",
+        "channels",
+        "chat",
+        "conversations",
+        "groups",
+        "im",
+        "pins",
+        "reactions",
+        "team",
+        "usergroups",
+        "users",
+        "views",
+    ]
+)
 METHOD_NAME = re.compile(rf"""["'](?P<method>(?:{FAMILIES})\.[a-zA-Z]+(?:\.[a-zA-Z]+)?)["']""")
 
 

@@ -13,6 +13,7 @@ import logging
 
 from django.conf import settings
 
+from core.access import Permission, require
 from core.models import Incident, Severity
 from integrations.pagerduty import PagerDutyError, trigger
 from slack.block_kit import document_url
@@ -45,6 +46,7 @@ def dedup_key(incident: Incident, target: str) -> str:
 
 @incident_command(["escalate", "esc"], helptext="Page a team through PagerDuty")
 def escalate(incident: Incident, user_id: str, message: str) -> tuple[bool, str | None]:
+    require(Permission.PAGE)
     if not workflow_enabled(WORKFLOW):
         return False, NOT_ENABLED
     text, message = blocks.escalation_message(incident.pk, list(EscalationTeam.objects.all()))
@@ -103,6 +105,8 @@ def page_on_call(context: ActionContext) -> None:
 def _page(
     context: ActionContext, incident: Incident, *, routing_key: str, target: str, who: str
 ) -> None:
+    # The one place a page is sent, whichever button asked for it.
+    require(Permission.PAGE)
     try:
         trigger(
             routing_key=routing_key,

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 
 from core import services
+from core.access import Permission, require
 from core.models import Incident, Severity
 from integrations.statuspage import (
     StatuspageError,
@@ -97,6 +98,7 @@ class Submission:
 
 @incident_command(["statuspage", "sp"], helptext="Post this incident on the status page")
 def statuspage(incident: Incident, user_id: str, message: str) -> tuple[bool, str | None]:
+    require(Permission.STATUSPAGE)
     if not workflow_enabled(WORKFLOW):
         return False, NOT_ENABLED
     link = linked(incident.pk)
@@ -115,6 +117,7 @@ def statuspage(incident: Incident, user_id: str, message: str) -> tuple[bool, st
 @action_handler(blocks.OPEN_BUTTON, runs="request", atomic=False)
 def open_form(context: ActionContext) -> None:
     """Open a loading modal inside the request, then let a job fetch the components."""
+    require(Permission.STATUSPAGE)
     incident = incident_for_click(context)
     if incident is None:
         return
@@ -190,6 +193,7 @@ def submit_form(context: ViewContext) -> dict[str, Any] | None:
     """Check the form in the request (errors show in the modal); a job talks to Statuspage."""
     if context.type != "view_submission":
         return None
+    require(Permission.STATUSPAGE)
     metadata = read_metadata(context.private_metadata)
     incident_id = metadata.get("incident_id")
     if not isinstance(incident_id, int) or not Incident.objects.filter(pk=incident_id).exists():
@@ -282,6 +286,7 @@ def _apply(
     key: str,
 ) -> str | None:
     """Send the submission and record the result; returns why not, if it was not sent."""
+    require(Permission.STATUSPAGE)  # the one place Statuspage is written to
     try:
         account = _account()
         if link is not None:
