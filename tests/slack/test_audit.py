@@ -2,8 +2,7 @@
 the cost of one INSERT a change (and no other query) on the acknowledgement path, and not at all
 when refused.
 
-Until every surface says who acts, the test says it, as the Slack entry points will
-(``Acting.for_slack_user``)."""
+Nothing here says who acts: the Slack entry points do, from the signed payload's user."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core import services
-from core.access import Acting, acting_as
 from core.models import AuditEntry, Incident, Severity
 from tests.helpers import post_event, post_interaction
 from tests.slack.channel_helpers import event_from, incident_with_channel
@@ -40,7 +38,7 @@ def audit_queries(captured: CaptureQueriesContext) -> list[str]:
 
 
 def test_declaring_from_the_modal_is_recorded_under_the_slack_user(client, fake_slack, alice):
-    with acting_as(Acting.for_slack_user(alice)), CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured:
         response = post_interaction(client, submission())
 
     assert response.content == b""
@@ -71,7 +69,7 @@ def test_an_edit_from_slack_records_before_and_after_in_one_insert(client, fake_
         severity={"type": "static_select", **option("1")},
     )
 
-    with acting_as(Acting.for_slack_user(alice)), CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured:
         post_interaction(client, payload)
 
     [entry] = AuditEntry.objects.filter(incident_id=incident.pk, action="changed")
@@ -81,8 +79,7 @@ def test_an_edit_from_slack_records_before_and_after_in_one_insert(client, fake_
 
 
 def test_a_submission_refused_in_the_modal_records_nothing(client, fake_slack, alice):
-    with acting_as(Acting.for_slack_user(alice)):
-        answer = post_interaction(client, submission(title=text_input(""))).json()
+    answer = post_interaction(client, submission(title=text_input(""))).json()
 
     assert answer["response_action"] == "errors"
     assert AuditEntry.objects.exclude(object_type="core.ExternalUser").count() == 0
