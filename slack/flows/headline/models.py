@@ -14,6 +14,9 @@ class HeadlinePost(models.Model):
     channel_id = models.CharField(max_length=32)
     ts = models.CharField("message ts", max_length=32, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
+    # When posting was first tried: a later attempt looks for that post in Slack before posting,
+    # since Slack may have taken it without the answer reaching us.
+    tried_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Headline of incident {self.incident_id}"
