@@ -19,6 +19,8 @@ gets to it, one update job is waiting, and it renders the incident as it is when
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 from django.conf import settings
@@ -39,6 +41,7 @@ from slack.flows.headline.models import HeadlinePost
 from slack.flows.headline.services import (
     headline_post_abandon,
     headline_post_record,
+    headline_post_shown,
     headline_post_tried,
     headline_post_wanted,
 )
@@ -200,6 +203,7 @@ def _publish(headline: HeadlinePost) -> None:
         incident_id=headline.incident_id,
         channel_id=posted.get("channel") or channel,
         ts=posted["ts"],
+        shown_digest=_digest(text, blocks),
     )
 
 
@@ -219,6 +223,9 @@ def update_headline(incident_id: int, attempt: int = 1) -> None:
         # Not posted yet: the publisher renders the latest state itself when it posts it.
         return
     text, blocks = _render(incident)
+    digest = _digest(text, blocks)
+    if digest == headline.shown_digest:
+        return  # the change is not one the headline shows: Slack already has this rendering
     try:
         # A 429 is not sat out here: the update waits in the queue, where later edits join it.
         get_slack_client(wait_on_rate_limits=False).update_message(
@@ -231,6 +238,8 @@ def update_headline(incident_id: int, attempt: int = 1) -> None:
         _retry_later(incident_id, attempt, error)
     except SlackError as error:
         logger.error("could not update the headline of incident %s: %s", incident_id, error)
+    else:
+        headline_post_shown(headline, digest=digest)
 
 
 @job("slack.thank_reporter")
@@ -267,6 +276,12 @@ def _render(incident: Incident) -> tuple[str, list[dict]]:
         extra_buttons=_extra_buttons(incident),
         updates=update_times(incident),
     )
+
+
+def _digest(text: str, blocks: list[dict]) -> str:
+    """Which rendering this is: equal renderings, equal digests."""
+    rendering = json.dumps([text, blocks], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(rendering.encode()).hexdigest()
 
 
 def _extra_buttons(incident: Incident) -> list[dict]:

@@ -17,6 +17,9 @@ class HeadlinePost(models.Model):
     # When posting was first tried: a later attempt looks for that post in Slack before posting,
     # since Slack may have taken it without the answer reaching us.
     tried_at = models.DateTimeField(null=True, blank=True)
+    # A digest of the rendering Slack last took: a change the headline does not show (a summary,
+    # say) then costs no chat.update, which counts against a limit shared by every headline.
+    shown_digest = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"Headline of incident {self.incident_id}"

@@ -25,10 +25,23 @@ def headline_post_abandon(post: HeadlinePost) -> None:
     HeadlinePost.objects.filter(pk=post.pk, ts="").delete()
 
 
-def headline_post_record(*, incident_id: int, channel_id: str, ts: str) -> HeadlinePost:
+def headline_post_record(
+    *, incident_id: int, channel_id: str, ts: str, shown_digest: str = ""
+) -> HeadlinePost:
     """Remember where the incident's headline is, so that updates edit it in place."""
     post, _ = HeadlinePost.objects.update_or_create(
         incident_id=incident_id,
-        defaults={"channel_id": channel_id, "ts": ts, "posted_at": timezone.now()},
+        defaults={
+            "channel_id": channel_id,
+            "ts": ts,
+            "posted_at": timezone.now(),
+            "shown_digest": shown_digest,
+        },
     )
     return post
+
+
+def headline_post_shown(post: HeadlinePost, *, digest: str) -> None:
+    """Remember which rendering Slack now shows."""
+    post.shown_digest = digest
+    post.save(update_fields=["shown_digest"])

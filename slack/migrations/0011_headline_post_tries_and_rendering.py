@@ -1,4 +1,4 @@
-"""When a headline was first tried: a later try looks for it in Slack before posting again."""
+"""When a headline was first tried, and which rendering Slack shows: fewer calls in a storm."""
 
 from django.db import migrations, models
 
@@ -9,6 +9,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="headlinepost",
+            name="shown_digest",
+            field=models.CharField(blank=True, max_length=64),
+        ),
         migrations.AddField(
             model_name="headlinepost",
             name="tried_at",
