@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate shell worker bench bench-insights bench-pages faults check-deploy clean
+.PHONY: help run test lint fmt migrate shell worker bench bench-insights bench-pages faults storm check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ bench-pages: $(STAMP) ## Time every page and API listing over 100,000 incidents
 
 faults: $(STAMP) ## The fault drill: 20 incidents under Slack faults and crashes, then a count
 	$(BIN)/python -m bench.faults --incidents 20 $(FAULTS_ARGS)
+
+storm: $(STAMP) ## The incident storm: 50 incidents in 20 s under Slack's rate limits, 10 commands each
+	$(BIN)/python -m bench.storm $(STORM_ARGS)
 
 clean: ## Remove the virtualenv and local data (the embedded database included)
 	rm -rf $(VENV) .data staticfiles

@@ -369,9 +369,15 @@ WORKER_CONCURRENCY = int(env_str("WORKER_CONCURRENCY", "8"))
 # A job still running after this long is taken as lost and run again (it is safe to): its
 # worker may have failed to record that it finished. No job of ours legitimately takes this long.
 JOB_STUCK_AFTER_SECONDS = float(env_str("JOB_STUCK_AFTER_SECONDS", "300"))
+# A new job wakes the worker at once; a job deferred to run later (a headline waiting out Slack's
+# Retry-After) is found by polling, so the worker looks this often: a headline a second into the
+# central channel is all Slack allows, and a poll of 5 s (procrastinate's default) would waste
+# most of it. One cheap query per poll.
+WORKER_POLL_SECONDS = float(env_str("WORKER_POLL_SECONDS", "0.2"))
 PROCRASTINATE_WORKER_DEFAULTS = {
     "install_signal_handlers": True,
     "concurrency": WORKER_CONCURRENCY,
+    "fetch_job_polling_interval": WORKER_POLL_SECONDS,
 }
 
 # --- Logging -----------------------------------------------------------------------------------

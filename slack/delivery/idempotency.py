@@ -18,7 +18,7 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateEvent
 
 from slack.delivery.jobs import running_job
-from slack.web_api.client import get_slack_client
+from slack.web_api.client import SlackClient, get_slack_client
 from slack.web_api.errors import logged_if_lasting
 
 logger = logging.getLogger(__name__)
@@ -40,20 +40,28 @@ def post_once(
     blocks: list[JsonDict] | None = None,
     key: str | None = None,
     since: dt.datetime | None = None,
+    look_first: bool | None = None,
+    client: SlackClient | None = None,
 ) -> JsonDict:
     """``chat.postMessage``, unless a message carrying ``key`` is already in the channel.
 
     ``key`` defaults to the running job's; ``since`` is when the post may first have been made
-    (defaults to when the job was deferred). Returns Slack's answer, or the earlier message's
-    ``{"ok", "channel", "ts", "message"}`` when it was already there.
+    (defaults to when the job was deferred). ``look_first`` says whether an earlier attempt may
+    have posted it (defaults to whether the running job ran before), for callers that keep track
+    themselves; ``client`` a client of the caller's (one that does not wait out 429s, say).
+    Returns Slack's answer, or the earlier message's ``{"ok", "channel", "ts", "message"}`` when
+    it was already there.
     """
     running = running_job()
     key = key or (running.key if running else None)
-    client = get_slack_client()
+    client = client or get_slack_client()
     if key is None:
         return client.post_message(channel=channel, text=text, blocks=blocks)
-    if running is not None and running.may_have_run_before and _history_readable(channel):
-        earlier = find_post(channel=channel, key=key, since=since or _deferred_at(running.id))
+    if look_first is None:
+        look_first = running is not None and running.may_have_run_before
+    if look_first and _history_readable(channel):
+        since = since or (_deferred_at(running.id) if running else timezone.now() - LOOK_BACK)
+        earlier = find_post(channel=channel, key=key, since=since)
         if earlier is not None:
             logger.info("%s is already in %s (%s): not posted again", key, channel, earlier["ts"])
             return {"ok": True, "channel": channel, "ts": earlier["ts"], "message": earlier}

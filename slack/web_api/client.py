@@ -192,7 +192,15 @@ class ShortWaitRateLimitRetryHandler(RateLimitErrorRetryHandler):
 class WebSlackClient:
     """``SlackClient`` over HTTP with ``slack_sdk.WebClient``."""
 
-    def __init__(self, *, token: str, base_url: str, timeout: float, max_retries: int) -> None:
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: str,
+        timeout: float,
+        max_retries: int,
+        wait_on_rate_limits: bool = True,
+    ) -> None:
         base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.base_url = base_url
         self.timeout = timeout
@@ -201,7 +209,11 @@ class WebSlackClient:
             base_url=base_url,
             timeout=timeout,  # type: ignore[arg-type]  # urllib takes float seconds too
             retry_handlers=[
-                ShortWaitRateLimitRetryHandler(max_retry_count=max_retries),
+                *(
+                    [ShortWaitRateLimitRetryHandler(max_retry_count=max_retries)]
+                    if wait_on_rate_limits
+                    else []
+                ),
                 RepeatSafelyRetryHandler(max_retry_count=max_retries),
             ],
         )
@@ -569,22 +581,28 @@ _clients: dict[tuple[str, str, float, int], WebSlackClient] = {}
 IN_REQUEST_TIMEOUT = 1.5
 
 
-def get_slack_client(*, in_request: bool = False) -> SlackClient:
+def get_slack_client(*, in_request: bool = False, wait_on_rate_limits: bool = True) -> SlackClient:
     """The client for the current settings (a new one when tests override them).
 
     ``in_request=True`` for calls made before answering Slack: they must fail fast rather than
     make Slack give up on the answer (the person then sees an error, not what went wrong).
+    ``wait_on_rate_limits=False`` for jobs that reschedule themselves on a 429 rather than sleep
+    in the worker's thread: every 429 then raises ``RateLimited`` at once.
     """
     timeout = float(settings.SLACK_API_TIMEOUT)
     retries = int(settings.SLACK_API_MAX_RETRIES)
     if in_request:
         timeout, retries = min(timeout, IN_REQUEST_TIMEOUT), 0
-    key = (settings.SLACK_TOKEN, settings.SLACK_API_BASE_URL, timeout, retries)
+    key = (settings.SLACK_TOKEN, settings.SLACK_API_BASE_URL, timeout, retries, wait_on_rate_limits)
     with _lock:
         client = _clients.get(key)
         if client is None:
             client = WebSlackClient(
-                token=key[0], base_url=key[1], timeout=key[2], max_retries=key[3]
+                token=key[0],
+                base_url=key[1],
+                timeout=key[2],
+                max_retries=key[3],
+                wait_on_rate_limits=wait_on_rate_limits,
             )
             _clients[key] = client
         return client

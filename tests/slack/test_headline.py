@@ -207,9 +207,8 @@ def test_a_status_move_gives_the_facts_and_the_menu_new_ids():
 
 def declare(**fields: Any) -> Incident:
     return services.incident_declare(
-        title="Payments are failing",
+        **{"title": "Payments are failing", **fields},
         reporter=services.external_user_get_or_create(external_id="U0ALICE"),
-        **fields,
     )
 
 
@@ -348,3 +347,58 @@ def test_the_headline_goes_ahead_of_a_backlog_of_other_posts(fake_slack, jobs):
     first = fake_slack.calls("chat.postMessage")[0]
     assert first.params["channel"] != "C0BUSY"
     assert "Payments are failing" in shown(first.params["blocks"])
+
+
+# --- Storms: one publisher for the central channel (SPEC §19) --------------------------------
+
+
+def test_waiting_headlines_are_posted_most_severe_first_then_oldest(fake_slack, jobs):
+    declare(title="Minor first", severity=Severity.MINOR)
+    declare(title="Not judged yet")
+    declare(title="Critical second", severity=Severity.CRITICAL)
+    declare(title="Minor third", severity=Severity.MINOR)
+
+    jobs()
+
+    titles = [p.params["text"].rsplit(": ", 1)[-1] for p in fake_slack.calls("chat.postMessage")]
+    assert titles == ["Critical second", "Minor first", "Minor third", "Not judged yet"]
+
+
+def test_a_rate_limited_headline_waits_in_the_queue_not_in_a_worker(fake_slack, jobs):
+    fake_slack.rate_limit("chat.postMessage", retry_after=30, times=5)
+    incident = declare()
+
+    jobs()
+
+    # The 429 was not sat out (30 s): the publisher is deferred for when Slack said, and ended.
+    waiting = ProcrastinateJob.objects.get(task_name="slack.post_headline", status="todo")
+    assert waiting.scheduled_at > timezone.now() + dt.timedelta(seconds=25)
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+    headline = HeadlinePost.objects.get(incident=incident)
+    assert (headline.ts, headline.tried_at) == ("", None)  # nothing posted, nothing to look for
+
+
+def test_a_rate_limited_update_waits_without_using_up_its_attempts(fake_slack, jobs):
+    incident = declare()
+    jobs()
+    fake_slack.rate_limit("chat.update", retry_after=30, times=5)
+
+    services.incident_update(incident=incident, severity=Severity.MAJOR)
+    jobs()
+
+    waiting = ProcrastinateJob.objects.get(task_name="slack.update_headline", status="todo")
+    assert waiting.args == {"incident_id": incident.pk, "attempt": 1}
+    assert waiting.scheduled_at > timezone.now() + dt.timedelta(seconds=25)
+
+
+def test_a_change_the_headline_does_not_show_costs_no_update(fake_slack, jobs):
+    incident = declare()
+    jobs()
+
+    services.incident_update(incident=incident, summary="The card processor times out")
+    jobs()
+    assert fake_slack.calls("chat.update") == []
+
+    services.incident_update(incident=incident, severity=Severity.MAJOR)
+    jobs()
+    assert len(fake_slack.calls("chat.update")) == 1

@@ -1,16 +1,18 @@
 """The headline of one incident with two workers taking jobs at once, and a slow Slack.
 
-Every headline job of an incident shares the procrastinate lock ``headline-<id>`` (one at a time,
-in the order deferred) and updates share a queueing lock (at most one waiting). Two real worker
+The headline is posted by the central channel's publisher; an update that finds it being posted
+waits for the post. The updates of an incident share the procrastinate lock ``headline-<id>``
+(one at a time, in the order deferred) and a queueing lock (at most one waiting). Two real worker
 processes (``manage.py procrastinate worker``, one job at a time each) run the jobs here, against
 the stand-in Slack, while the test changes the incident.
 
 What each test catches, as found by breaking the code in a copy:
 
-* without the lock on the post or on the updates, an update runs while the first post is still
-  waiting for Slack: the headline is not stored yet, so the update does nothing, and the change
-  it was for never reaches the headline (an update cannot reach Slack *before* the post: it has
-  no ``ts`` to update until the post is stored; the lost change is how running early shows);
+* without the wait for a post in progress, or the lock on the updates, an update runs while the
+  first post is still waiting for Slack: the headline is not stored yet, so the update does
+  nothing, and the change it was for never reaches the headline (an update cannot reach Slack
+  *before* the post: it has no ``ts`` to update until the post is stored; the lost change is how
+  running early shows);
 * without the lock on the updates, a newer update overtakes a slow older one, which lands last:
   the headline ends up showing an older state;
 * without the queueing lock, every change waiting behind a slow update becomes an update of its
