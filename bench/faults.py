@@ -51,7 +51,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1059,19 +1059,40 @@ def main(argv: list[str] | None = None) -> int:
         transport=args.transport,
     )
 
+    return run_and_report(
+        lambda workdir: drill(options, workdir),
+        what="drill",
+        print_report=print_report,
+        save=save,
+    )
+
+
+def run_and_report(
+    run: Callable[[Path], Any],
+    *,
+    what: str,
+    print_report: Callable[[Any], None],
+    save: Callable[[Any], Path],
+) -> int:
+    """Run a benchmark in a folder of its own, print and save its report; the exit code.
+
+    0: clean, 1: it ran and found a fault, 2: it could not run (its logs are kept), 130:
+    interrupted. Stopped from outside, it still stops everything it started (the database last,
+    at exit).
+    """
+
     def interrupted(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    # Stopped from outside, it still stops everything it started (the database last, at exit).
     signal.signal(signal.SIGTERM, interrupted)
-    workdir = Path(tempfile.mkdtemp(prefix="response-faults-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"response-{what}-"))
     try:
-        report = drill(options, workdir)
+        report = run(workdir)
     except KeyboardInterrupt:
         print("\nInterrupted; everything it started is stopped.", file=sys.stderr)
         return 130
     except (AssertionError, RuntimeError, subprocess.CalledProcessError) as error:
-        print(f"\nthe drill could not run: {error}\nLogs are kept in {workdir}", file=sys.stderr)
+        print(f"\nthe {what} could not run: {error}\nLogs are kept in {workdir}", file=sys.stderr)
         return 2
     shutil.rmtree(workdir, ignore_errors=True)
     print_report(report)

@@ -34,12 +34,8 @@ import json
 import os
 import platform
 import random
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -52,11 +48,12 @@ from bench.faults import (
     DrillStack,
     Options,
     headlines_in,
+    run_and_report,
     say,
     settle,
     start,
 )
-from bench.run import RESULTS, ROOT, Database
+from bench.run import RESULTS, Database
 from core.lifecycle.statuses import STATUS_EMOJI
 from sandbox.rate_limits import POST_BURST, POSTS_PER_SECOND
 from tests.e2e.sandbox_stack import SandboxClient
@@ -677,23 +674,12 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
     )
 
-    def interrupted(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupted)
-    workdir = Path(tempfile.mkdtemp(prefix="response-storm-"))
-    try:
-        report = storm(options, workdir)
-    except KeyboardInterrupt:
-        print("\nInterrupted; everything it started is stopped.", file=sys.stderr)
-        return 130
-    except (AssertionError, RuntimeError, subprocess.CalledProcessError) as error:
-        print(f"\nthe storm could not run: {error}\nLogs are kept in {workdir}", file=sys.stderr)
-        return 2
-    shutil.rmtree(workdir, ignore_errors=True)
-    print_report(report)
-    print(f"Written to {save(report).relative_to(ROOT)}")
-    return 0 if report.clean else 1
+    return run_and_report(
+        lambda workdir: storm(options, workdir),
+        what="storm",
+        print_report=print_report,
+        save=save,
+    )
 
 
 if __name__ == "__main__":
