@@ -89,7 +89,7 @@ class TimelineChange(models.Model):
     it changed, so a long timeline is rendered once per change, not once per view.
 
     Written by the database alone: triggers on ``core_timelineevent`` and ``core_timelineedit``
-    (migration 0010) add a row per incident touched by every insert, update or delete of an entry
+    (migration 0012) add a row per incident touched by every insert, update or delete of an entry
     or of its history, in its transaction, however it is made (a service, ``bulk_create``,
     ``QuerySet.update``, the admin). An incident's count of rows is its timeline's version: it
     grows with every commit that changes the timeline, and, unlike a counter on a row, adding to
