@@ -40,7 +40,9 @@ def schedule_refresh() -> bool:
 
 
 @app.periodic(cron="*/10 * * * *", periodic_id="refresh-slack-user-groups")
-@job("slack.refresh_user_groups")
+# Not retried: the next run, ten minutes on, reads everything again. Retries would only pile up
+# behind a Slack that cannot be reached, and keep the queue busy meanwhile.
+@job("slack.refresh_user_groups", retry=False)
 def refresh_user_groups(timestamp: int) -> list[SlackUserGroup]:
     """Read every user group and the members of the enabled ones; store them."""
     client = get_slack_client()

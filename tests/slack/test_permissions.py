@@ -311,6 +311,21 @@ def test_a_workspace_without_user_groups_keeps_what_it_had(fake_slack, transacti
     assert SlackUserGroup.objects.get(external_id="S0ONCALL").members.count() == 1
 
 
+def test_a_refresh_that_cannot_reach_slack_waits_for_the_next_run_not_a_retry(
+    fake_slack, jobs, settings
+):
+    """The periodic refresh reads everything again ten minutes on: a failed one is not retried,
+    so it never piles up behind a Slack that cannot be reached, nor keeps the queue busy."""
+    settings.SLACK_API_BASE_URL = "http://127.0.0.1:9/api/"  # nothing listens there
+    refresh_user_groups.defer(timestamp=0)
+
+    jobs()
+
+    assert list(ProcrastinateJob.objects.values_list("task_name", "status")) == [
+        ("slack.refresh_user_groups", "failed")
+    ]
+
+
 def test_declare_private_is_granted_like_the_others(fake_slack, transactional_db, settings):
     """Checked by the private incidents' declaration; granted here like every permission."""
     settings.ACCESS_POLICY = "restricted"
