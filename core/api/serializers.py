@@ -36,6 +36,7 @@ from core.models import (
 PREFETCHED_MILESTONES = "prefetched_milestones"
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleIncidentField(serializers.PrimaryKeyRelatedField):
     """An incident by id, among those the requesting person may see: a private incident they
     are not in is as unknown as an id that never existed."""

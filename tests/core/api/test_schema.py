@@ -11,6 +11,7 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from drf_spectacular.checks import schema_check
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.validation import validate_schema
@@ -33,6 +34,11 @@ def _schema() -> dict:
 
 def test_the_schema_is_valid_openapi():
     validate_schema(_schema())
+
+
+def test_every_field_of_the_schema_has_a_type():
+    """drf-spectacular's warnings (a field it cannot type, say) fail ``check --deploy`` in CI."""
+    assert [message.msg for message in schema_check(None)] == []
 
 
 @pytest.mark.django_db
