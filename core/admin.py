@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
 from core import selectors, services
-from core.access import Acting, Permission, Via, allowed, visible_incidents
+from core.access import Permission, allowed, current, visible_incidents
 from core.access.selectors import permission_holders
 from core.models import (
     AccessRequest,
@@ -29,7 +29,7 @@ class ConfigurationAdmin(admin.ModelAdmin):
     permissions apply on top, under either policy."""
 
     def may_configure(self, request) -> bool:
-        return allowed(Acting.for_person(request.user, Via.ADMIN), Permission.CONFIGURE)
+        return allowed(current(), Permission.CONFIGURE)
 
     def has_add_permission(self, request, *args) -> bool:
         return self.may_configure(request) and super().has_add_permission(request, *args)
@@ -92,7 +92,7 @@ class MilestoneInline(ReadOnlyInline):
 
 def _visible(request) -> QuerySet[Incident]:
     """The incidents the signed-in staff member may see (superusers: all of them)."""
-    return visible_incidents(acting=Acting.for_person(request.user, Via.ADMIN))
+    return visible_incidents()
 
 
 class OfVisibleIncidents:
@@ -120,9 +120,7 @@ class IncidentAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "end_time", "private"]
 
     def get_queryset(self, request):
-        return visible_incidents(
-            super().get_queryset(request), Acting.for_person(request.user, Via.ADMIN)
-        )
+        return visible_incidents(super().get_queryset(request))
 
     def save_model(self, request, obj: Incident, form, change: bool) -> None:
         # Route admin edits through the services so the timeline and Slack stay in step.
@@ -236,7 +234,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The entries of a private incident stay out of view for staff who are not in it.
-        return selectors.audit_entries(acting=Acting.for_person(request.user, Via.ADMIN))
+        return selectors.audit_entries()
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core import insights as core_insights
-from core.access import Acting, Via
 from core.models import Severity
 from ui.timezones import viewer_timezone
 
@@ -119,16 +118,11 @@ def _chart_data(insights: core_insights.Insights) -> dict:
     return {"by_month": series(insights.by_month), "by_severity": series(insights.by_severity)}
 
 
-def _viewer(request: HttpRequest) -> Acting:
-    """Private incidents the viewer may not see are not counted (nor listed behind a figure)."""
-    return Acting.for_person(request.user, Via.BROWSER)
-
-
 @login_required
 @require_GET
 def insights_page(request: HttpRequest) -> HttpResponse:
     chosen, error = _filter(request)
-    insights = core_insights.insights_compute(chosen, _viewer(request))
+    insights = core_insights.insights_compute(chosen)
     context = {
         "insights": insights,
         "error": error,
@@ -150,7 +144,7 @@ def insights_csv(request: HttpRequest) -> HttpResponse:
     chosen, error = _filter(request)
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-    insights = core_insights.insights_compute(chosen, _viewer(request))
+    insights = core_insights.insights_compute(chosen)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"insights-{chosen.since.isoformat()}-{chosen.until.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -174,7 +168,7 @@ def insights_incidents(request: HttpRequest) -> HttpResponse:
             error = refusal.message
     if error:
         return _render(request, "ui/insights_incidents.html", {"error": error}, status=400)
-    incidents = core_insights.incidents_behind(chosen, behind, _viewer(request))
+    incidents = core_insights.incidents_behind(chosen, behind)
     page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [
         {

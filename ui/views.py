@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import selectors as core_selectors
 from core import services as core_services
-from core.access import Acting, Via, visible_incidents
+from core.access import current, visible_incidents
 from core.models import Action, Incident, PostmortemSectionKey
 from ui import postmortem, presenters, timeline_render
 from ui.forms import (
@@ -41,15 +41,10 @@ from ui.timezones import viewer_timezone
 INCIDENTS_PER_PAGE = 25
 
 
-def viewer(request: HttpRequest) -> Acting:
-    """Who is reading: what they see is decided by ``core.access.visible_incidents``."""
-    return Acting.for_person(request.user, Via.BROWSER)
-
-
 def _of_visible_incidents(records: QuerySet, request: HttpRequest) -> QuerySet:
     """Follow-ups or timeline entries of incidents the viewer may see (one subquery): those of a
     private incident they are not in answer 404, as the incident itself does."""
-    return records.filter(incident__in=visible_incidents(acting=viewer(request)).values("pk"))
+    return records.filter(incident__in=visible_incidents().values("pk"))
 
 
 def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -62,7 +57,7 @@ def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET)
-    incidents = core_selectors.incident_search(acting=viewer(request), **form.filters())
+    incidents = core_selectors.incident_search(**form.filters())
     page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
     return _render(
         request,
@@ -84,7 +79,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     try:
-        incident = core_selectors.incident_document(incident_id=incident_id, acting=viewer(request))
+        incident = core_selectors.incident_document(incident_id=incident_id)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
     timeline = timeline_render.prepare(incident=incident, zone=viewer_timezone(request))
@@ -153,7 +148,7 @@ def _postmortem_or_404(
     zone = viewer_timezone(request) if curation else None
     try:
         return postmortem.load_postmortem(
-            incident_id=incident_id, acting=viewer(request), curation=curation, zone=zone
+            incident_id=incident_id, acting=current(), curation=curation, zone=zone
         )
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None

@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.access import Acting, Via, visible_incidents
+from core.access import visible_incidents
 from core.lifecycle.milestones import MILESTONE_MEANING, MilestoneKind
 from core.lifecycle.statuses import MOVES, STATUS_MEANING
 from core.models import (
@@ -42,9 +42,7 @@ class VisibleIncidentField(serializers.PrimaryKeyRelatedField):
     are not in is as unknown as an id that never existed."""
 
     def get_queryset(self):
-        request = self.context.get("request")
-        acting = Acting.for_person(request.user, Via.API) if request is not None else None
-        return visible_incidents(acting=acting)
+        return visible_incidents()  # of who acts: the API's caller (``ActingAPIView``)
 
 
 class LabelChoiceField(serializers.ChoiceField):

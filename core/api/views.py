@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from core import selectors, services
-from core.access import Acting, Via, visible_incidents
+from core.access import visible_incidents
 from core.api import filters, serializers
 from core.api.acting import ActingAPIView
 from core.models import AuditEntry, ExternalUser, Incident, MilestoneKind, Role
@@ -52,13 +52,10 @@ MILESTONE_PARAMETER = OpenApiParameter(
 )
 
 
-def _reader(request: Request) -> Acting:
-    """Who reads: a private incident they are not in answers 404, as one that never existed."""
-    return Acting.for_person(request.user, Via.API)
-
-
 def _of_visible_incidents(records: QuerySet, request: Request) -> QuerySet:
-    return records.filter(incident__in=visible_incidents(acting=_reader(request)).values("pk"))
+    """Records of incidents the caller (who acts: ``ActingAPIView``) may see; those of a private
+    incident they are not in answer 404, as one that never existed."""
+    return records.filter(incident__in=visible_incidents().values("pk"))
 
 
 def _actor(request: Request) -> ExternalUser | None:
@@ -110,7 +107,7 @@ class IncidentViewSet(
     filterset_class = filters.IncidentFilter
 
     def get_queryset(self) -> QuerySet[Incident]:
-        incidents = visible_incidents(selectors.incident_list(), _reader(self.request))
+        incidents = visible_incidents(selectors.incident_list())
         return incidents.prefetch_related(
             Prefetch("milestones", to_attr=serializers.PREFETCHED_MILESTONES)
         )
