@@ -145,6 +145,7 @@ def incident_rows(count: int, rng: random.Random, now: datetime) -> Iterator[tup
             end_time,
             "",
             "",
+            False,
         )
         if incident[6] is None and status == "merged":
             incident = (*incident[:4], "declined", *incident[5:])
@@ -165,7 +166,7 @@ def seed(count: int, seed_value: int) -> None:
         raw = cursor.cursor
         columns = (
             "id, title, severity, report_only, status, drill, merged_into_id, "
-            "report_time, start_time, end_time, summary, impact"
+            "report_time, start_time, end_time, summary, impact, private"
         )
         with raw.copy(f"COPY core_incident ({columns}) FROM STDIN") as copy:
             copy.write(incidents.getvalue())
