@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -51,6 +52,26 @@ def incident_list() -> QuerySet[Incident]:
         Incident.objects.select_related("reporter")
         .prefetch_related(HELD_ROLES)
         .order_by("-report_time", "-id")
+    )
+
+
+# Where ``with_milestone_times`` puts each incident's milestones: kinds and times, in step.
+MILESTONE_KINDS = "milestone_kinds"
+MILESTONE_TIMES = "milestone_times"
+
+
+def with_milestone_times(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """``incidents`` each read with its milestones as two arrays in the same (kind) order.
+
+    Read with the incident, not prefetched: a page of 100 incidents has about 600 milestones,
+    and making a model of each cost more than the rest of the page's reading.
+    """
+    of_incident = Milestone.objects.filter(incident=OuterRef("pk")).order_by("kind")
+    return incidents.annotate(
+        **{
+            MILESTONE_KINDS: ArraySubquery(of_incident.values("kind")),
+            MILESTONE_TIMES: ArraySubquery(of_incident.values("time")),
+        }
     )
 
 

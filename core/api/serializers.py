@@ -7,9 +7,11 @@ words, not numbers; statuses, roles and milestones are their names.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -31,9 +33,52 @@ from core.models import (
     TimelineEvent,
     TimelineEventKind,
 )
+from core.selectors import MILESTONE_KINDS, MILESTONE_TIMES
 
-# Where the views put each incident's milestones (a ``Prefetch`` ``to_attr``).
-PREFETCHED_MILESTONES = "prefetched_milestones"
+# What an incident, a role held or a person reads as is written out below by hand, field by
+# field, rather than by DRF's generic walk over the declared fields: a page of 100 incidents
+# costs about 4 ms so instead of 40. The declared fields still describe the schema and
+# validate writes; tests/api/test_representations.py holds the two to the same output.
+
+
+def api_time(moment: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+    """A time as DRF's ``DateTimeField`` writes it: ISO 8601 in ``zone``, UTC as ``Z``."""
+    if moment is None:
+        return None
+    text = moment.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def user_representation(user: ExternalUser | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {
+        "external_id": user.external_id,
+        "name": user.name,
+        "display_name": user.display_name,
+        "full_name": user.full_name,
+        "email": user.email,
+        "deleted": user.deleted,
+    }
+
+
+def held_role_representation(held: RoleAssignment) -> dict[str, Any]:
+    return {
+        "role": held.role.name,
+        "label": held.role.label,
+        "holder": user_representation(held.holder),
+    }
+
+
+def milestone_times(incident: Incident, zone: dt.tzinfo) -> dict[str, str | None]:
+    """Every milestone kind with its time or None: read with the incident
+    (``selectors.with_milestone_times``), else one query."""
+    kinds = getattr(incident, MILESTONE_KINDS, None)
+    if kinds is None:
+        times = {row.kind: row.time for row in incident.milestones.all()}
+    else:
+        times = dict(zip(kinds, getattr(incident, MILESTONE_TIMES), strict=True))
+    return {kind: api_time(times.get(kind), zone) for kind in MilestoneKind.values}
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -70,6 +115,9 @@ class ExternalUserSerializer(serializers.ModelSerializer):
         model = ExternalUser
         fields = ["external_id", "name", "display_name", "full_name", "email", "deleted"]
         read_only_fields = fields
+
+    def to_representation(self, instance: ExternalUser) -> dict[str, Any]:
+        return user_representation(instance)
 
 
 class SlackUserField(serializers.SlugRelatedField):
@@ -127,6 +175,9 @@ class HeldRoleSerializer(serializers.ModelSerializer):
         model = RoleAssignment
         fields = ["role", "label", "holder"]
         read_only_fields = fields
+
+    def to_representation(self, instance: RoleAssignment) -> dict[str, Any]:
+        return held_role_representation(instance)
 
 
 class MilestoneTimesSerializer(serializers.Serializer):
@@ -201,19 +252,32 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "report_time", "end_time"]
 
+    def to_representation(self, instance: Incident) -> dict[str, Any]:
+        zone = timezone.get_current_timezone()
+        return {
+            "id": instance.pk,
+            "title": instance.title,
+            "summary": instance.summary,
+            "impact": instance.impact,
+            "reporter": user_representation(instance.reporter),
+            "lead": user_representation(instance.lead),
+            "severity": Severity(instance.severity).label if instance.severity else None,
+            "status": instance.status,
+            "drill": instance.drill,
+            "merged_into": instance.merged_into_id,
+            "report_only": instance.report_only,
+            "roles": [held_role_representation(held) for held in instance.roles_held],
+            "milestones": milestone_times(instance, zone),
+            "report_time": api_time(instance.report_time, zone),
+            "start_time": api_time(instance.start_time, zone),
+            "end_time": api_time(instance.end_time, zone),
+            "duration_seconds": self.get_duration_seconds(instance),
+            "document_url": self.get_document_url(instance),
+        }
+
     @extend_schema_field(MilestoneTimesSerializer)
     def get_milestones(self, incident: Incident) -> dict[str, str | None]:
-        # Prefetched by the views (a plain list: no queryset per incident), so this costs no
-        # query per incident.
-        rows = getattr(incident, PREFETCHED_MILESTONES, None)
-        if rows is None:
-            rows = incident.milestones.all()
-        times = {row.kind: row.time for row in rows}
-        field = serializers.DateTimeField()
-        return {
-            kind: field.to_representation(times[kind]) if kind in times else None
-            for kind in MilestoneKind.values
-        }
+        return milestone_times(incident, timezone.get_current_timezone())
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_duration_seconds(self, incident: Incident) -> int:

@@ -13,7 +13,7 @@ milestone in a path is 404 naming the known ones.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -107,10 +107,7 @@ class IncidentViewSet(
     filterset_class = filters.IncidentFilter
 
     def get_queryset(self) -> QuerySet[Incident]:
-        incidents = visible_incidents(selectors.incident_list())
-        return incidents.prefetch_related(
-            Prefetch("milestones", to_attr=serializers.PREFETCHED_MILESTONES)
-        )
+        return selectors.with_milestone_times(visible_incidents(selectors.incident_list()))
 
     def _answer(self, incident: Incident) -> Response:
         """The incident as it is now, read again: a write changes roles and milestones too."""
