@@ -104,7 +104,20 @@ class Incident(models.Model):
             ("configure", "Change Response's configuration in the admin"),
         ]
         indexes = [
-            models.Index(fields=["-report_time", "-id"], name="incident_newest_first"),
+            # Carries the private flag, so the list of what a person may see, and the skipping
+            # of a deep page, read the index alone.
+            models.Index(
+                fields=["-report_time", "-id"], include=["private"], name="incident_newest_first"
+            ),
+            # The live incidents, newest first: what responders filter the list by.
+            models.Index(
+                fields=["-report_time", "-id"],
+                include=["severity", "private"],
+                name="incident_live_newest_first",
+                condition=models.Q(status__in=sorted(LIVE_STATUSES)),
+            ),
+            # The few private incidents, counted apart from the rest (``IncidentTally``).
+            models.Index(fields=["id"], name="incident_private", condition=models.Q(private=True)),
             models.Index(
                 fields=["id"],
                 name="incident_open",
