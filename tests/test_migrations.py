@@ -291,3 +291,52 @@ def test_earlier_incidents_stay_visible_to_everyone(incident_before_private):
     fire = new.get_model("core", "Incident").objects.get(pk=incident_before_private)
     assert fire.private is False
     assert not new.get_model("core", "IncidentAccess").objects.exists()
+
+
+# --- Incident tallies (core 0015) ---------------------------------------------------------------
+
+BEFORE_TALLIES = [("core", "0014_incident_indexes_for_what_a_person_may_see")]
+
+
+@pytest.fixture
+def incidents_before_tallies(transactional_db):
+    old = migrate(BEFORE_TALLIES)
+    try:
+        incidents = old.get_model("core", "Incident")
+        for n, (status, severity) in enumerate(
+            [("investigating", 1), ("investigating", 1), ("resolved", None), ("triage", 3)]
+        ):
+            incidents.objects.create(title=f"Incident {n}", status=status, severity=severity)
+        incidents.objects.create(title="Hidden", status="fixing", severity=2, private=True)
+        yield
+    finally:
+        migrate(latest())
+
+
+def test_earlier_incidents_are_tallied_when_the_tallies_arrive(incidents_before_tallies):
+    new = migrate(latest())
+
+    tallies = new.get_model("core", "IncidentTally").objects.all()
+    counted = sorted((t.status, t.severity, t.private, t.delta) for t in tallies)
+    assert counted == [
+        ("fixing", 2, True, 1),
+        ("investigating", 1, False, 2),
+        ("resolved", None, False, 1),
+        ("triage", 3, False, 1),
+    ]
+    new.get_model("core", "Incident").objects.filter(status="triage").update(status="fixing")
+    assert sorted((t.status, t.delta) for t in tallies.filter(status__in=["triage", "fixing"])) == [
+        ("fixing", 1),
+        ("fixing", 1),
+        ("triage", -1),
+        ("triage", 1),
+    ]
+
+
+def test_migrating_the_tallies_back_leaves_the_incidents_as_they_were(incidents_before_tallies):
+    migrate(latest())
+    old = migrate(BEFORE_TALLIES)
+
+    incidents = old.get_model("core", "Incident").objects
+    incidents.create(title="After going back", status="investigating")
+    assert incidents.count() == 6

@@ -23,7 +23,7 @@ from core.models import (
     TimelineEvent,
     TimelineEventKind,
 )
-from core.selectors import NO_SEVERITY, OPEN, incident_filter
+from core.selectors import NO_SEVERITY, OPEN, incident_count, incident_filter
 
 
 class IdFilter(filters.NumberFilter):
@@ -90,13 +90,26 @@ class IncidentFilter(filters.FilterSet):
         model = Incident
         fields = ["status", "severity", "title", "lead", "reporter", "report_time"]
 
+    # The filters ``core.selectors.incident_count`` counts by without reading the incidents.
+    COUNTED_BY = ("status", "severity", "title")
+
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return incident_filter(queryset, status=value)
 
     def filter_severity(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if value == NO_SEVERITY:
-            return incident_filter(queryset, severity=NO_SEVERITY)
-        return incident_filter(queryset, severity=next(s for s in Severity if s.label == value))
+        return incident_filter(queryset, severity=_severity(value))
+
+    def count(self) -> int | None:
+        """How many incidents these (valid) filters give, from ``incident_count``; None when a
+        filter it does not count by is used (the rows are counted then)."""
+        used = {name: value for name, value in self.form.cleaned_data.items() if value}
+        if set(used) - set(self.COUNTED_BY):
+            return None
+        return incident_count(
+            status=used.get("status"),
+            severity=_severity(used["severity"]) if "severity" in used else None,
+            title=used.get("title"),
+        )
 
     def filter_lead(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # One filter() call: both conditions hold for the same assignment.
@@ -106,6 +119,13 @@ class IncidentFilter(filters.FilterSet):
 
     def filter_title(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return incident_filter(queryset, title=value)
+
+
+def _severity(label: str) -> int | str:
+    """A severity's number from its label, or ``none`` for unset."""
+    if label == NO_SEVERITY:
+        return NO_SEVERITY
+    return next(s for s in Severity if s.label == label)
 
 
 class ActionFilter(filters.FilterSet):

@@ -109,6 +109,12 @@ class IncidentViewSet(
     def get_queryset(self) -> QuerySet[Incident]:
         return selectors.with_milestone_times(visible_incidents(selectors.incident_list()))
 
+    def known_count(self) -> int | None:
+        """How many incidents the list's filters give, counted without reading them where the
+        filters allow (``IncidentFilter.count``)."""
+        filterset = self.filterset_class(self.request.query_params, request=self.request)
+        return filterset.count() if filterset.is_valid() else None
+
     def _answer(self, incident: Incident) -> Response:
         """The incident as it is now, read again: a write changes roles and milestones too."""
         fresh = self.get_queryset().get(pk=incident.pk)

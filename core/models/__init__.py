@@ -12,6 +12,7 @@ from core.models.action import Action, ActionPriority, ActionStatus
 from core.models.audit import AuditAction, AuditEntry, AuditVia
 from core.models.external_user import ExternalUser
 from core.models.incident import Incident, Severity
+from core.models.incident_tally import IncidentTally
 from core.models.milestone import Milestone
 from core.models.participation import Participation
 from core.models.postmortem import (
@@ -54,6 +55,7 @@ __all__ = [
     "Incident",
     "IncidentAccess",
     "IncidentStatus",
+    "IncidentTally",
     "Milestone",
     "MilestoneKind",
     "Participation",

@@ -59,6 +59,7 @@ from core.services.postmortem import (
 )
 from core.services.sign_in import SignInRefused, person_signing_in
 from core.services.slack_user_groups import SlackUserGroupData, slack_user_groups_store
+from core.services.tallies import incident_tally_fold
 from core.services.updates import (
     UpdateRefused,
     incident_follow,
@@ -99,6 +100,7 @@ __all__ = [
     "incident_member_left",
     "incident_members_joined",
     "incident_status_set",
+    "incident_tally_fold",
     "incident_unfollow",
     "incident_update",
     "milestone_set",

@@ -15,6 +15,7 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 from procrastinate.exceptions import ConnectorException, UniqueViolation
 
+from core import services as core_services
 from slack.delivery.jobs import job
 from slack.delivery.models import FailedAttempt
 
@@ -32,6 +33,14 @@ def prune_failed_attempts(timestamp: int) -> int:
         failed_at__lt=timezone.now() - KEEP_FAILED_ATTEMPTS_FOR
     ).delete()
     return removed
+
+
+@app.periodic(cron="*/5 * * * *", periodic_id="fold-incident-tallies")
+@job("slack.fold_incident_tallies", retry=False)
+def fold_incident_tallies(timestamp: int) -> int:
+    """Fold the incident tallies the lists count from; returns the rows left (one per kind of
+    incident). Missing a fold costs nothing but a few more rows to add up."""
+    return core_services.incident_tally_fold()
 
 
 # A worker updates its heartbeat every 10 s; one silent for longer than this has died (killed,

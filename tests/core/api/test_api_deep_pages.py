@@ -76,3 +76,15 @@ def test_a_deep_page_costs_one_query_more_than_a_first_page(api, many_incidents)
         api.get("/core/incidents/?offset=1000&limit=100")
 
     assert len(deep.captured_queries) == len(first.captured_queries) + 1
+
+
+def test_a_deep_page_of_the_incident_list_has_the_rows_of_a_shallow_reading(api, many_incidents):
+    """The list page (25 a page) reads its deep pages the same way."""
+    page = api.get("/?page=45")
+    shown = [row.incident.pk for row in page.context["rows"]]
+
+    assert shown == _newest_first(many_incidents)[44 * 25 : 45 * 25]
+    assert page.context["page"].paginator.count == MANY
+    major = [i for i in many_incidents if i.severity == Severity.MAJOR]
+    deep_major = api.get("/?severity=2&page=41").context["rows"]
+    assert [row.incident.pk for row in deep_major] == _newest_first(major)[1000:1025]
