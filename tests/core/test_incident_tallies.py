@@ -6,6 +6,7 @@ and with writers and folds running at once."""
 from __future__ import annotations
 
 import itertools
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -101,6 +102,22 @@ def test_the_api_and_the_list_page_give_the_same_count(client, viewers):
 
     assert api["count"] == expected
     assert page.context["page"].paginator.count == expected
+    # Filters the tallies do not count by are counted on the rows.
+    since = Incident.objects.order_by("report_time")[5].report_time.isoformat()
+    for query, rows in [
+        (urlencode({"report_time_after": since}), Incident.objects.filter(report_time__gte=since)),
+        (
+            "lead=U0LEAD&status=open",
+            Incident.objects.filter(
+                status__in=selectors.LIVE_STATUSES,
+                role_assignments__role__name="lead",
+                role_assignments__holder__external_id="U0LEAD",
+            ),
+        ),
+        ("title=declared", Incident.objects.filter(title__icontains="declared")),
+    ]:
+        listed = client.get(f"/core/incidents/?{query}").json()
+        assert listed["count"] == rows.filter(private=False).count() == len(listed["results"])
 
 
 @pytest.mark.django_db(transaction=True)
