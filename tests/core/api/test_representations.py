@@ -92,6 +92,7 @@ def test_the_hand_written_incidents_match_drf_s_own(api, incidents, still, monke
     assert any(row["lead"] for row in listed) and any(row["roles"] for row in listed)
     assert any(row["milestones"]["resolved"] for row in listed)
     assert fast[1]["merged_into"] == incidents[-2].pk
+    assert fast[1]["document_url"] == f"http://testserver/incident/{incidents[-1].pk}/"
     assert fast[2]["reporter"]["deleted"] is True
 
 
