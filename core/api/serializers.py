@@ -41,6 +41,11 @@ from core.selectors import MILESTONE_KINDS, MILESTONE_TIMES
 # validate writes; tests/api/test_representations.py holds the two to the same output.
 
 
+# Read once: an enum's ``values`` and ``label`` are worked out anew on every use.
+EVERY_MILESTONE = tuple(MilestoneKind.values)
+SEVERITY_LABELS = {member.value: member.label for member in Severity}
+
+
 def api_time(moment: dt.datetime | None, zone: dt.tzinfo) -> str | None:
     """A time as DRF's ``DateTimeField`` writes it: ISO 8601 in ``zone``, UTC as ``Z``."""
     if moment is None:
@@ -78,7 +83,7 @@ def milestone_times(incident: Incident, zone: dt.tzinfo) -> dict[str, str | None
         times = {row.kind: row.time for row in incident.milestones.all()}
     else:
         times = dict(zip(kinds, getattr(incident, MILESTONE_TIMES), strict=True))
-    return {kind: api_time(times.get(kind), zone) for kind in MilestoneKind.values}
+    return {kind: api_time(times.get(kind), zone) for kind in EVERY_MILESTONE}
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -261,7 +266,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "impact": instance.impact,
             "reporter": user_representation(instance.reporter),
             "lead": user_representation(instance.lead),
-            "severity": Severity(instance.severity).label if instance.severity else None,
+            "severity": SEVERITY_LABELS.get(instance.severity),
             "status": instance.status,
             "drill": instance.drill,
             "merged_into": instance.merged_into_id,
