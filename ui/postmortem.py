@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.utils import timezone
@@ -71,16 +71,23 @@ class SectionView:
     key: str
     label: str
     prompt: str
-    # What the section says: rendered for the page, as Markdown for the export, as typed for
-    # the editor.
+    # What the section says: rendered for the page, as typed for the editor (and, below, as
+    # Markdown for the export).
     html: SafeString
-    markdown: str
     source: str
     revision: int
     revisions: tuple[RevisionRow, ...]
     revision_count: int
     # Still the incident's own text (nobody saved the section yet).
     prefilled: bool
+    # The page's markup (it knows the names the text mentions), for ``markdown``.
+    markup: SlackMarkup = field(repr=False, compare=False, kw_only=True)
+
+    @property
+    def markdown(self) -> str:
+        """The text as Markdown, made when an export asks for it: the page never shows it, and
+        making it for seven sections on every view cost the page a few milliseconds."""
+        return self.markup.markdown(self.source)
 
 
 @dataclass(frozen=True)
@@ -181,8 +188,8 @@ def _default_zone() -> zoneinfo.ZoneInfo:
 def _section_source(incident: Incident, key: str, saved: PostmortemSection | None) -> str:
     if saved is not None:
         return saved.text
-    field = PREFILLED_FROM_INCIDENT.get(key)
-    return getattr(incident, field) if field else ""
+    attribute = PREFILLED_FROM_INCIDENT.get(key)
+    return getattr(incident, attribute) if attribute else ""
 
 
 def _section_view(
@@ -194,7 +201,6 @@ def _section_view(
         label=PostmortemSectionKey(key).label,
         prompt=SECTION_PROMPTS[key],
         html=mark_safe(doc.markup.html(source)),  # noqa: S308 (SlackMarkup.html is sanitized)
-        markdown=doc.markup.markdown(source),
         source=source,
         revision=saved.revision if saved else 0,
         revisions=tuple(
@@ -203,6 +209,7 @@ def _section_view(
         ),
         revision_count=len(revisions),
         prefilled=saved is None and bool(source),
+        markup=doc.markup,
     )
 
 
