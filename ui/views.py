@@ -203,7 +203,9 @@ def _render_postmortem(
                 "error": error,
                 "untriaged": untriaged,
                 "note_form": note_form or postmortem.note_form(zone),
-                "triage": postmortem.triage_rows(view, zone, action_forms),
+                "follow_ups": postmortem.follow_ups_html(
+                    view, zone, get_token(request), action_forms
+                ),
                 "timeline_html": mark_safe(hole) if view.curated else "",  # noqa: S308
                 "viewer_timezone": zone.key,
             },
