@@ -93,7 +93,20 @@ _DRAWN: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 class PageWidgets(BaseRenderer):
-    """A form renderer for the postmortem page's forms (their ``default_renderer``)."""
+    """A form renderer for the postmortem page's forms (their ``default_renderer``): the
+    widgets above drawn here, everything else as the project's form renderer does it."""
+
+    @property
+    def form_template_name(self) -> str:  # type: ignore[override]
+        return get_default_renderer().form_template_name
+
+    @property
+    def formset_template_name(self) -> str:  # type: ignore[override]
+        return get_default_renderer().formset_template_name
+
+    @property
+    def field_template_name(self) -> str:  # type: ignore[override]
+        return get_default_renderer().field_template_name
 
     def get_template(self, template_name: str):
         return get_default_renderer().get_template(template_name)

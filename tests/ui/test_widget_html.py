@@ -91,3 +91,14 @@ def test_other_widgets_and_attributes_are_drawn_as_the_templates_draw_them(bound
     form = Odd(data if bound else None)
     for ours, theirs in _both(form):
         assert ours == theirs
+
+
+def test_a_whole_form_and_its_errors_are_laid_out_as_the_project_renderer_does():
+    data = {"action-1-owner": "99", "action-1-due": "soon", "action-1-status": "open"}
+    ours = ActionEditForm(data, prefix="action-1", owners=_owners())
+    theirs = ActionEditForm(
+        data, prefix="action-1", owners=_owners(), renderer=get_default_renderer()
+    )
+    assert str(ours) == str(theirs)
+    assert str(ours.errors) == str(theirs.errors)
+    assert ours["due"].as_field_group() == theirs["due"].as_field_group()
