@@ -21,6 +21,7 @@ from core.models import (
 from core.selectors import NO_SEVERITY, OPEN
 from core.services import SECTION_MAX_CHARS
 from core.services.incidents import TIMELINE_TEXT_MAX_CHARS
+from ui.widget_html import PAGE_WIDGETS
 
 
 class IncidentFilterForm(forms.Form):
@@ -83,7 +84,14 @@ class ActionDoneForm(forms.Form):
 # --- The postmortem page (SPEC §16) -----------------------------------------------------------
 
 
-class SectionForm(forms.Form):
+class PageForm(forms.Form):
+    """A form of the postmortem page: a hundred of its widgets are drawn on every view, in
+    Python rather than through the widget templates (``ui.widget_html``)."""
+
+    default_renderer = PAGE_WIDGETS
+
+
+class SectionForm(PageForm):
     """One section's text, with the revision the editor started from (for the stale check)."""
 
     text = forms.CharField(
@@ -99,7 +107,7 @@ class PostmortemStatusForm(forms.Form):
     status = forms.ChoiceField(choices=PostmortemStatus.choices)
 
 
-class TimelineNoteForm(forms.Form):
+class TimelineNoteForm(PageForm):
     """A note to add: when (read as ``@incident milestone`` reads times) and what."""
 
     when = forms.CharField(
@@ -128,7 +136,7 @@ class TimelineNoteForm(forms.Form):
         return moment
 
 
-class TimelineEditForm(forms.Form):
+class TimelineEditForm(PageForm):
     text = forms.CharField(
         label="Text",
         max_length=TIMELINE_TEXT_MAX_CHARS,
@@ -147,7 +155,7 @@ class TimelineHideForm(forms.Form):
 NO_OWNER = ""
 
 
-class ActionEditForm(forms.Form):
+class ActionEditForm(PageForm):
     """A follow-up's triage: owner (a Slack user), due date, priority and status.
 
     ``owners`` are the people who can own it by id, read once for the whole page.

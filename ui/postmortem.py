@@ -8,11 +8,15 @@ participants, follow-ups, timeline) come from the incident document (``ui.presen
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 import zoneinfo
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
+from django.core.cache import caches
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -71,16 +75,23 @@ class SectionView:
     key: str
     label: str
     prompt: str
-    # What the section says: rendered for the page, as Markdown for the export, as typed for
-    # the editor.
+    # What the section says: rendered for the page, as typed for the editor (and, below, as
+    # Markdown for the export).
     html: SafeString
-    markdown: str
     source: str
     revision: int
     revisions: tuple[RevisionRow, ...]
     revision_count: int
     # Still the incident's own text (nobody saved the section yet).
     prefilled: bool
+    # The page's markup (it knows the names the text mentions), for ``markdown``.
+    markup: SlackMarkup = field(repr=False, compare=False, kw_only=True)
+
+    @property
+    def markdown(self) -> str:
+        """The text as Markdown, made when an export asks for it: the page never shows it, and
+        making it for seven sections on every view cost the page a few milliseconds."""
+        return self.markup.markdown(self.source)
 
 
 @dataclass(frozen=True)
@@ -181,8 +192,8 @@ def _default_zone() -> zoneinfo.ZoneInfo:
 def _section_source(incident: Incident, key: str, saved: PostmortemSection | None) -> str:
     if saved is not None:
         return saved.text
-    field = PREFILLED_FROM_INCIDENT.get(key)
-    return getattr(incident, field) if field else ""
+    attribute = PREFILLED_FROM_INCIDENT.get(key)
+    return getattr(incident, attribute) if attribute else ""
 
 
 def _section_view(
@@ -194,7 +205,6 @@ def _section_view(
         label=PostmortemSectionKey(key).label,
         prompt=SECTION_PROMPTS[key],
         html=mark_safe(doc.markup.html(source)),  # noqa: S308 (SlackMarkup.html is sanitized)
-        markdown=doc.markup.markdown(source),
         source=source,
         revision=saved.revision if saved else 0,
         revisions=tuple(
@@ -203,6 +213,7 @@ def _section_view(
         ),
         revision_count=len(revisions),
         prefilled=saved is None and bool(source),
+        markup=doc.markup,
     )
 
 
@@ -261,15 +272,78 @@ def action_form(
 
 
 def triage_rows(
-    view: PostmortemView, zone: dt.tzinfo, bound: dict[int, ActionEditForm] | None = None
+    view: PostmortemView,
+    zone: dt.tzinfo,
+    bound: dict[int, ActionEditForm] | None = None,
+    owners: dict[int, ExternalUser] | None = None,
 ) -> list[TriageRow]:
-    """Every follow-up with its form; ``bound`` keeps the forms someone just sent (refused)."""
+    """Every follow-up with its form; ``bound`` keeps the forms someone just sent (refused).
+    ``owners``: ``action_owners(view)``, when already read."""
     bound = bound or {}
-    owners = action_owners(view) if view.doc.actions else {}
+    if owners is None:
+        owners = action_owners(view) if view.doc.actions else {}
     return [
         TriageRow(action=row, form=bound.get(row.id) or action_form(row, owners, zone))
         for row in view.doc.actions
     ]
+
+
+FOLLOW_UPS_TEMPLATE = "ui/_postmortem_follow_ups.html"
+
+
+def follow_ups_html(
+    view: PostmortemView,
+    zone: zoneinfo.ZoneInfo,
+    csrf_token: str,
+    bound: dict[int, ActionEditForm] | None = None,
+) -> SafeString:
+    """The page's follow-ups, each with its triage form, for a viewer in ``zone``.
+
+    Twenty follow-ups are eighty form fields (the owner's a select of everyone who can own
+    one), and building and drawing them was most of what the page did on each view. What they
+    show is made only of the follow-ups as read for this view, the people who can own them and
+    the viewer's zone, so the HTML is kept under a digest of exactly those (``follow_ups_key``):
+    any change to any of them is another key, and a kept render is never out of date. The
+    viewer's CSRF token is put in on each request (a random mark per render holds its place).
+    Forms someone just sent (``bound``, refused) are drawn afresh, with what they typed.
+    """
+    owners = action_owners(view) if view.doc.actions else {}
+    if bound:
+        return _follow_ups(view, zone, triage_rows(view, zone, bound, owners), csrf_token)
+    cache = caches[settings.RENDER_CACHE]
+    key = follow_ups_key(view, owners, zone)
+    kept = cache.get(key)
+    if kept is None:
+        mark = secrets.token_hex(16)
+        kept = (mark, _follow_ups(view, zone, triage_rows(view, zone, owners=owners), mark))
+        cache.set(key, kept, timeline_render.KEPT_SECONDS)
+    mark, html = kept
+    # Rendered by our own template, where every text was escaped or cleaned by ui.markup.
+    return mark_safe(html.replace(mark, csrf_token))  # noqa: S308
+
+
+def follow_ups_key(
+    view: PostmortemView, owners: dict[int, ExternalUser], zone: zoneinfo.ZoneInfo
+) -> str:
+    """A digest of everything the follow-ups' HTML is made from: each follow-up as the page
+    shows it (overdue or not as of this view included), who can own them as the forms offer
+    them, and the zone their dates are shown in."""
+    made_of = (
+        view.doc.actions,
+        view.doc.overdue_count,
+        [(pk, user.name, user.deleted) for pk, user in owners.items()],
+        zone.key,
+    )
+    return "ui:follow-ups:" + hashlib.sha256(repr(made_of).encode()).hexdigest()
+
+
+def _follow_ups(
+    view: PostmortemView, zone: zoneinfo.ZoneInfo, rows: list[TriageRow], csrf_token: str
+) -> str:
+    with timezone.override(zone):
+        return render_to_string(
+            FOLLOW_UPS_TEMPLATE, {"doc": view.doc, "triage": rows, "csrf_token": csrf_token}
+        )
 
 
 # --- Markdown export --------------------------------------------------------------------------
