@@ -27,7 +27,6 @@ from django.core.cache import caches
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 
 from core import selectors as core_selectors
 from core.models import Incident, TimelineEvent
@@ -41,20 +40,13 @@ class Variant:
 
     read: Callable[..., QuerySet[TimelineEvent]]
     template: str
-    # Kept as UTF-8 bytes, for a page that sends them as they are (``for_viewer_utf8``). The
-    # postmortem's HTML of 2,000 entries is 3 MB, and with one emoji Python holds it as a str of
-    # four bytes a character: decoding it from the cache, copying it at every join of the
-    # page's template and encoding it again cost more than the rest of the page.
-    utf8: bool = False
 
 
 # The incident page's (hidden entries left out) and the postmortem page's (every entry, with its
 # history and the forms to hide or correct it: their CSRF token is put in on each request).
 VARIANTS = {
     "document": Variant(core_selectors.timeline_for_incident, "ui/_timeline.html"),
-    "curation": Variant(
-        core_selectors.timeline_for_curation, "ui/_timeline_curation.html", utf8=True
-    ),
+    "curation": Variant(core_selectors.timeline_for_curation, "ui/_timeline_curation.html"),
 }
 # Versions move on, so old keys are never read again; they only need to leave eventually.
 KEPT_SECONDS = 24 * 3600
@@ -90,33 +82,29 @@ class KeptRows(Sequence[presenters.TimelineRow]):
 @dataclass(frozen=True)
 class RenderedTimeline:
     rows: Sequence[presenters.TimelineRow]
-    # The HTML, as a str or (a ``Variant.utf8`` one) as UTF-8 bytes.
-    html: str | bytes
+    # The HTML as UTF-8, which the pages send as it is (``ui.views._render_around_timeline``).
+    # The HTML of 2,000 entries is 1 to 3 MB, and with one emoji Python holds it as a str of four
+    # bytes a character: decoding it from the cache, copying it at every join of the page's
+    # template and encoding it again cost more than the rest of the page.
+    html: bytes
     hidden_count: int = 0
     # Where the HTML's forms take the viewer's CSRF token: a random mark, chosen per render, that
     # no text on the page can contain.
     csrf_mark: str = ""
 
-    def for_viewer(self, csrf_token: str = "") -> SafeString:
-        """The HTML, with the viewer's CSRF token in its forms."""
-        html = self.html.decode() if isinstance(self.html, bytes) else self.html
-        html = html.replace(self.csrf_mark, csrf_token) if self.csrf_mark else html
-        # Rendered by our own template, where every text was escaped or cleaned by ui.markup.
-        return mark_safe(html)  # noqa: S308
-
-    def for_viewer_utf8(self, csrf_token: str = "") -> bytes:
-        """``for_viewer`` as UTF-8, for a response built around it."""
-        html = self.html if isinstance(self.html, bytes) else self.html.encode()
+    def for_viewer(self, csrf_token: str = "") -> bytes:
+        """The HTML, with the viewer's CSRF token in its forms. Rendered by our own template,
+        where every text was escaped or cleaned by ui.markup."""
         if not self.csrf_mark:
-            return html
-        return html.replace(self.csrf_mark.encode(), csrf_token.encode())
+            return self.html
+        return self.html.replace(self.csrf_mark.encode(), csrf_token.encode())
 
 
 @dataclass(frozen=True)
 class _Kept:
     refs: References
     names: Names
-    html: str | bytes
+    html: bytes
     hidden_count: int
     csrf_mark: str
     rows: bytes
@@ -157,7 +145,7 @@ class PendingTimeline:
             html = render_to_string(self.variant.template, {"timeline": rows, "csrf_token": mark})
         hidden = sum(row.hidden for row in rows)
         blob = pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
-        made: str | bytes = html.encode() if self.variant.utf8 else html
+        made = html.encode()
         kept = _Kept(self.refs, names, made, hidden, mark, blob)
         caches[settings.RENDER_CACHE].set(self.key, kept, KEPT_SECONDS)
         return RenderedTimeline(rows=rows, html=made, hidden_count=hidden, csrf_mark=mark)

@@ -108,15 +108,42 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     )
     history = history_rows(core_selectors.audit_for_incident(incident=incident, limit=HISTORY_ROWS))
     rendered = timeline.render(document.markup)
-    return _render(
+    return _render_around_timeline(
         request,
         "ui/incident_detail.html",
-        {
-            "doc": replace(document, timeline=rendered.rows),
-            "timeline_html": rendered.for_viewer(),
-            "history": history,
-        },
+        {"doc": replace(document, timeline=rendered.rows), "history": history},
+        rendered,
     )
+
+
+def _render_around_timeline(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    timeline: timeline_render.RenderedTimeline | None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """The page, with its kept timeline put into the page's bytes where the template leaves a
+    hole for it (``timeline_html``). The timeline of 2,000 entries is 1 to 3 MB of HTML: kept as
+    UTF-8, it is not decoded, copied at every join of the template and encoded again."""
+    zone = viewer_timezone(request)
+    hole = f"<!--timeline {secrets.token_hex(16)}-->"
+    with timezone.override(zone):
+        page = render_to_string(
+            template,
+            {
+                **context,
+                "timeline_html": mark_safe(hole) if timeline else "",  # noqa: S308
+                "viewer_timezone": zone.key,
+            },
+            request=request,
+        )
+    before, _, after = page.partition(hole)
+    kept = b""
+    if timeline:
+        kept = timeline.for_viewer(get_token(request) if timeline.csrf_mark else "")
+    return HttpResponse(b"".join([before.encode(), kept, after.encode()]), status=status)
 
 
 @login_required
@@ -194,30 +221,21 @@ def _render_postmortem(
         }
         for section in view.sections
     ]
-    # The timeline (3 MB for 2,000 entries) is kept rendered as UTF-8 and put into the page's
-    # bytes where the template leaves a hole for it, not carried through the template's joins.
-    hole = f"<!--timeline {secrets.token_hex(16)}-->"
-    with timezone.override(zone):
-        page = render_to_string(
-            "ui/postmortem.html",
-            {
-                "pm": view,
-                "doc": view.doc,
-                "editors": editors,
-                "error": error,
-                "untriaged": untriaged,
-                "note_form": note_form or postmortem.note_form(zone),
-                "follow_ups": postmortem.follow_ups_html(
-                    view, zone, get_token(request), action_forms
-                ),
-                "timeline_html": mark_safe(hole) if view.curated else "",  # noqa: S308
-                "viewer_timezone": zone.key,
-            },
-            request=request,
-        )
-    before, _, after = page.partition(hole)
-    timeline = view.curated.for_viewer_utf8(get_token(request)) if view.curated else b""
-    return HttpResponse(b"".join([before.encode(), timeline, after.encode()]), status=status)
+    return _render_around_timeline(
+        request,
+        "ui/postmortem.html",
+        {
+            "pm": view,
+            "doc": view.doc,
+            "editors": editors,
+            "error": error,
+            "untriaged": untriaged,
+            "note_form": note_form or postmortem.note_form(zone),
+            "follow_ups": postmortem.follow_ups_html(view, zone, get_token(request), action_forms),
+        },
+        view.curated,
+        status=status,
+    )
 
 
 @login_required
