@@ -8,6 +8,7 @@ words, not numbers; statuses, roles and milestones are their names.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 from typing import Any
 
 from django.urls import reverse
@@ -291,7 +292,13 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_document_url(self, incident: Incident) -> str:
-        path = reverse("ui:incident_detail", args=[incident.pk])
+        return f"{self._documents_at}{incident.pk}/"
+
+    @cached_property
+    def _documents_at(self) -> str:
+        """Where incident documents are, up to their id (``https://host/incident/``): worked
+        out once per response rather than reversed and made absolute for each incident."""
+        path = reverse("ui:incident_detail", args=[0]).removesuffix("0/")
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
