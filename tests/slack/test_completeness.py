@@ -92,6 +92,7 @@ JOBS = [
     "slack.comms_invite",
     "slack.create_comms_channel",
     "slack.finish_after_lookup",
+    "slack.fold_incident_tallies",
     "slack.post_headline",
     "slack.post_message",
     "slack.post_update_in_headline_thread",

@@ -14,16 +14,6 @@ from tests.ui import builders
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice():
-    return builders.slack_user("U0ALICE", "alice")
-
-
-@pytest.fixture
-def bob():
-    return builders.slack_user("U0BOB", "bob")
-
-
 def page(client, incident):
     response = client.get(f"/incident/{incident.pk}/")
     assert response.status_code == 200

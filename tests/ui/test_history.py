@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice():
-    return builders.slack_user("U0ALICE", "alice")
-
-
-@pytest.fixture
 def fire(alice):
     return builders.incident("Payments are failing", reporter=alice)
 

@@ -18,11 +18,6 @@ from ui.views import INCIDENTS_PER_PAGE
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice():
-    return builders.slack_user("U0ALICE", "alice")
-
-
 def titles(response) -> list[str]:
     return [row.title for row in response.context["rows"]]
 

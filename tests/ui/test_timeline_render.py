@@ -25,16 +25,6 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
 
 
 @pytest.fixture
-def alice():
-    return builders.slack_user("U0ALICE", "alice")
-
-
-@pytest.fixture
-def bob():
-    return builders.slack_user("U0BOB", "bob")
-
-
-@pytest.fixture
 def fire(alice, bob):
     incident = builders.incident("Payments are failing", reporter=alice, lead=alice)
     services.timeline_source_upsert(
