@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
@@ -50,10 +50,15 @@ def _of_visible_incidents(records: QuerySet, request: HttpRequest) -> QuerySet:
     return records.filter(incident__in=visible_incidents().values("pk"))
 
 
-def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def _page(request: HttpRequest, template: str, context: dict) -> str:
+    """The page's HTML, its times in the viewer's time zone."""
     zone = viewer_timezone(request)
     with timezone.override(zone):
-        return render(request, template, {**context, "viewer_timezone": zone.key})
+        return render_to_string(template, {**context, "viewer_timezone": zone.key}, request=request)
+
+
+def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    return HttpResponse(_page(request, template, context))
 
 
 @login_required
@@ -127,18 +132,9 @@ def _render_around_timeline(
     """The page, with its kept timeline put into the page's bytes where the template leaves a
     hole for it (``timeline_html``). The timeline of 2,000 entries is 1 to 3 MB of HTML: kept as
     UTF-8, it is not decoded, copied at every join of the template and encoded again."""
-    zone = viewer_timezone(request)
     hole = f"<!--timeline {secrets.token_hex(16)}-->"
-    with timezone.override(zone):
-        page = render_to_string(
-            template,
-            {
-                **context,
-                "timeline_html": mark_safe(hole) if timeline else "",  # noqa: S308
-                "viewer_timezone": zone.key,
-            },
-            request=request,
-        )
+    hole_html = mark_safe(hole) if timeline else ""  # noqa: S308
+    page = _page(request, template, {**context, "timeline_html": hole_html})
     before, _, after = page.partition(hole)
     kept = b""
     if timeline:

@@ -39,7 +39,7 @@ from core.selectors import MILESTONE_KINDS, MILESTONE_TIMES
 # What an incident, a role held or a person reads as is written out below by hand, field by
 # field, rather than by DRF's generic walk over the declared fields: a page of 100 incidents
 # costs about 4 ms so instead of 40. The declared fields still describe the schema and
-# validate writes; tests/api/test_representations.py holds the two to the same output.
+# validate writes; tests/core/api/test_representations.py holds the two to the same output.
 
 
 # Read once: an enum's ``values`` and ``label`` are worked out anew on every use.
