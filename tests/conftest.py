@@ -16,6 +16,7 @@ from slack.incoming import after_response
 from slack.web_api.workspace import reset_caches
 from tests.helpers import run_jobs
 from tests.slack.fake_slack import FakeSlack
+from tests.ui import builders
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +127,13 @@ def _sql_flush_past_the_audit_trigger(self, style, tables, **kwargs) -> list[str
 
 
 DatabaseOperations.sql_flush = _sql_flush_past_the_audit_trigger
+
+
+@pytest.fixture
+def alice():
+    return builders.slack_user("U0ALICE", "alice")
+
+
+@pytest.fixture
+def bob():
+    return builders.slack_user("U0BOB", "bob")

@@ -10,13 +10,3 @@ def logged_in(client):
     """The test client, signed in as a responder."""
     client.force_login(builders.login_user())
     return client
-
-
-@pytest.fixture
-def alice():
-    return builders.slack_user("U0ALICE", "alice")
-
-
-@pytest.fixture
-def bob():
-    return builders.slack_user("U0BOB", "bob")

@@ -36,16 +36,6 @@ def api(client, login):
 
 
 @pytest.fixture
-def alice():
-    return builders.slack_user("U0ALICE", "alice")
-
-
-@pytest.fixture
-def bob():
-    return builders.slack_user("U0BOB", "bob")
-
-
-@pytest.fixture
 def updates():
     """``incident_updated`` signals sent during the test."""
     sent: list[dict] = []
