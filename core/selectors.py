@@ -198,27 +198,52 @@ def incident_count(
 
 
 class IdsFirst:
-    """A queryset whose deep slices skip rows on the ordering's index alone.
+    """A queryset whose deep slices skip rows on the ordering's index alone, from whichever end
+    is nearer.
 
     ``OFFSET 90000`` over the full rows reads (and joins) all 90,000 rows it skips; over the ids
     alone PostgreSQL walks only the index that gives the order (an index-only scan), and then
-    reads the slice's rows by id: about ten times faster at offset 90,000 of 100,000. Shallow
-    slices, which skip little, are read in one query as usual.
+    reads the slice's rows by id. Shallow slices, which skip little, are read in one query as
+    usual.
+
+    Knowing how many rows there are (``count``, given by a caller that counted them cheaply, or
+    counted here once), a slice past the middle is read as the same rows in reverse order from
+    the far end: page 900 of 1,000 skips 100 pages' ids, not 900. The ordering must be total
+    (ending in the primary key) so that both directions agree row for row. Like any offset, a
+    page read while incidents are being declared may shift by those few rows.
     """
 
     DEEP_FROM = 1000
+    TOTAL_ORDER_ENDS = ("pk", "-pk", "id", "-id")
 
-    def __init__(self, queryset: QuerySet) -> None:
+    def __init__(self, queryset: QuerySet, *, count: int | None = None) -> None:
         self.queryset = queryset
+        self._count = count
 
     def count(self) -> int:
-        return self.queryset.count()
+        if self._count is None:
+            self._count = self.queryset.count()
+        return self._count
 
     def __getitem__(self, rows: slice) -> QuerySet:
-        if (rows.start or 0) < self.DEEP_FROM:
+        start = rows.start or 0
+        if start < self.DEEP_FROM:
             return self.queryset[rows]
+        if self._nearer_from_the_end(start, rows.stop):
+            return self.queryset.filter(pk__in=self._ids_from_the_end(start, rows.stop))
         ids = list(self.queryset.values_list("pk", flat=True)[rows])
         return self.queryset.filter(pk__in=ids)  # the same order, joins and prefetches
+
+    def _nearer_from_the_end(self, start: int, stop: int | None) -> bool:
+        order = self.queryset.query.order_by
+        totally_ordered = bool(order) and order[-1] in self.TOTAL_ORDER_ENDS
+        return totally_ordered and stop is not None and self.count() - stop < start
+
+    def _ids_from_the_end(self, start: int, stop: int) -> list[int]:
+        total = self.count()
+        backwards = self.queryset.reverse().values_list("pk", flat=True)
+        # In reverse order; the rows read by these ids come back in the queryset's own.
+        return list(backwards[max(total - stop, 0) : max(total - start, 0)])
 
 
 def action_list() -> QuerySet[Action]:

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -38,7 +39,6 @@ from ui.forms import (
     TimelineNoteForm,
 )
 from ui.history import HISTORY_ROWS, history_rows
-from ui.pagination import CountedPaginator
 from ui.timezones import viewer_timezone
 
 INCIDENTS_PER_PAGE = 25
@@ -66,11 +66,10 @@ def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 def incident_list(request: HttpRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET)
     filters = form.filters()
-    page = CountedPaginator(
-        core_selectors.IdsFirst(core_selectors.incident_search(**filters)),
-        INCIDENTS_PER_PAGE,
-        count=core_selectors.incident_count(**filters),
-    ).get_page(request.GET.get("page"))
+    incidents = core_selectors.IdsFirst(
+        core_selectors.incident_search(**filters), count=core_selectors.incident_count(**filters)
+    )
+    page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
     return _render(
         request,
         "ui/incident_list.html",

@@ -15,13 +15,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     max_limit = 1000
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
-        # A view that knows how many rows its filters give (``known_count``) spares the count.
-        self.known_count = view.known_count() if hasattr(view, "known_count") else None
         if isinstance(queryset, QuerySet):
-            queryset = IdsFirst(queryset)
+            # A view that knows how many rows its filters give (``known_count``) spares the
+            # count; knowing it, deep pages are read from the nearer end.
+            known = view.known_count() if hasattr(view, "known_count") else None
+            queryset = IdsFirst(queryset, count=known)
         return super().paginate_queryset(queryset, request, view)
-
-    def get_count(self, queryset: Any) -> int:
-        if self.known_count is not None:
-            return self.known_count
-        return super().get_count(queryset)
