@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from response.gc_tuning import freeze_what_is_loaded
 from slack.socket_mode import connection
 
 
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         self.stdout.write(f"Socket Mode: connecting through {settings.SLACK_API_BASE_URL}")
+        # Acknowledged within Slack's 3 s, as the web is: no full collection over start-up objects.
+        freeze_what_is_loaded()
         try:
             connection.run(stop)
         except connection.SocketModeRefused as error:

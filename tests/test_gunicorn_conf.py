@@ -1,4 +1,5 @@
-"""gunicorn's own lines follow LOG_FORMAT too (response/gunicorn_conf.py)."""
+"""gunicorn's settings (response/gunicorn_conf.py): its own lines follow LOG_FORMAT too, and a
+worker keeps what it loaded at start out of the garbage collections."""
 
 from __future__ import annotations
 
@@ -72,3 +73,35 @@ def test_gunicorn_logs_json_lines_with_the_request_id_in_the_access_line(tmp_pat
     (access,) = [r for r in records if r["logger"] == "gunicorn.access"]
     assert access["message"].endswith(" gunicorn-test-1")
     assert any(r["logger"] == "gunicorn.error" for r in records)
+
+
+def test_a_worker_freezes_what_it_loaded_at_start(tmp_path):
+    """The worker's start-up objects are frozen and young collections come less often; read
+    from inside a real worker, so a hook gunicorn does not call would fail it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "tests.gc_probe_app:application"),
+            *("-c", "python:response.gunicorn_conf", "--bind", f"127.0.0.1:{port}"),
+            *("--workers", "1"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)},
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+                    settings = json.load(answer)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert settings["frozen"] > 1000
+    assert settings["threshold"][0] == 7000
