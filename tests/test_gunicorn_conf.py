@@ -21,6 +21,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _answer_once_up(request: urllib.request.Request) -> tuple[int, bytes]:
+    """gunicorn's answer to ``request`` (status, body), asked again until it listens."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 (loopback)
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as answer:
+            return answer.code, answer.read()
+        except OSError:
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+
+
 def test_gunicorn_logs_json_lines_with_the_request_id_in_the_access_line(tmp_path):
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "LOG_FORMAT"}
@@ -56,16 +70,8 @@ def test_gunicorn_logs_json_lines_with_the_request_id_in_the_access_line(tmp_pat
             f"http://127.0.0.1:{port}/no-such-page",
             headers={"Host": "testserver", "X-Request-ID": "gunicorn-test-1"},
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(request, timeout=5)  # noqa: S310 (loopback)
-            except urllib.error.HTTPError as answer:
-                assert answer.code == 404
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+        status, _ = _answer_once_up(request)
+        assert status == 404
     finally:
         server.terminate()
         _, err = server.communicate(timeout=30)
@@ -91,15 +97,8 @@ def test_a_worker_freezes_what_it_loaded_at_start(tmp_path):
         stdout=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
-                    settings = json.load(answer)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+        _, body = _answer_once_up(urllib.request.Request(f"http://127.0.0.1:{port}/"))
+        settings = json.loads(body)
     finally:
         server.terminate()
         server.wait(timeout=30)
