@@ -112,8 +112,8 @@ class IncidentViewSet(
     def known_count(self) -> int | None:
         """How many incidents the list's filters give, counted without reading them where the
         filters allow (``IncidentFilter.count``)."""
-        filterset = self.filterset_class(self.request.query_params, request=self.request)
-        return filterset.count() if filterset.is_valid() else None
+        filterset = getattr(self, "filterset", None)  # left by the filter backend
+        return filterset.count() if filterset is not None and filterset.is_valid() else None
 
     def _answer(self, incident: Incident) -> Response:
         """The incident as it is now, read again: a write changes roles and milestones too."""

@@ -171,3 +171,13 @@ def test_a_deep_page_of_the_incident_list_has_the_rows_of_a_shallow_reading(
 def _list_page(ids: list[int], number: int, per_page: int = 25) -> list[int]:
     number = min(number, -(-len(ids) // per_page))
     return ids[(number - 1) * per_page : number * per_page]
+
+
+def test_the_count_comes_from_the_tallies_where_the_filters_allow(api, many_incidents):
+    with CaptureQueriesContext(connection) as by_severity:
+        api.get("/core/incidents/?severity=major")
+    with CaptureQueriesContext(connection) as by_reporter:
+        api.get("/core/incidents/?reporter=U0CAROL")
+
+    assert not [q for q in by_severity.captured_queries if "COUNT(" in q["sql"]]
+    assert [q for q in by_reporter.captured_queries if "COUNT(" in q["sql"]]
