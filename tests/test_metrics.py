@@ -3,15 +3,9 @@ gunicorn's worker processes add up into one scrape."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +25,7 @@ from slack.incoming.dispatch import process_event
 from slack.models import CommsChannel
 from slack.web_api.client import get_slack_client
 from slack.web_api.errors import SlackError
+from tests.gunicorn_server import free_port, get, gunicorn, wait_until_listening
 from tests.helpers import load_fixture, post_event
 from tests.worker_process import database_url, start_worker, stop_worker, wait_for
 
@@ -281,21 +276,6 @@ def test_open_incidents_take_one_query_however_many_there_are(db, django_assert_
 # --- Many processes, one scrape -----------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def get(url: str, **headers: str) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Host": "testserver", **headers})  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 (loopback)
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
 def server_env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
     """The production settings (the suite's own keep metrics in memory), with a token."""
     env = {
@@ -314,31 +294,6 @@ def server_env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str
     return env
 
 
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], *options: str) -> Iterator[str]:
-    """gunicorn with two workers and Response's gunicorn settings; yields its base URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "response.wsgi:application"),
-            *("-c", "python:response.gunicorn_conf", "--bind", f"127.0.0.1:{port}"),
-            *("--workers", "2", *options),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_until_listening(server, port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        _, errors = server.communicate(timeout=30)
-        print(errors[-5000:])  # shown when the test fails
-
-
 def scrape_over_http(base: str) -> dict[tuple[str, frozenset], float]:
     status, text = get(f"{base}/metrics", Authorization=f"Bearer {TOKEN}")
     assert status == 200, text
@@ -350,7 +305,9 @@ def test_gunicorn_workers_add_up_into_one_scrape(tmp_path):
     are answered by at least three processes, some gone by the scrape; it must count all six."""
     # Nothing listens there: the database-backed families are left out, the rest is served.
     env = server_env(tmp_path, "postgres://nobody@127.0.0.1:9/nothing")
-    with gunicorn(env, "--max-requests", "2", "--max-requests-jitter", "0") as base:
+    with gunicorn(
+        env, "--max-requests", "2", "--max-requests-jitter", "0", log=tmp_path / "web.log"
+    ) as base:
         for _ in range(6):
             assert get(f"{base}/slack/manifest")[0] == 200
         samples = scrape_over_http(base)
@@ -387,11 +344,11 @@ def test_the_job_worker_and_the_web_add_up_into_one_scrape(tmp_path, jobs):
             ),
             worker,
         )
-        _wait_until_listening(exporter_process, exporter_port)
+        wait_until_listening(exporter_process, exporter_port)
         worker_side = scrape_over_http(exporter_url)
         assert get(f"{exporter_url}/metrics")[0] == 401
         assert get(f"{exporter_url}/metrics", Authorization="Bearer nope")[0] == 403
-        with gunicorn(env) as base:
+        with gunicorn(env, log=tmp_path / "web.log") as base:
             for _ in range(3):
                 assert get(f"{base}/slack/manifest")[0] == 200
             web_side = scrape_over_http(base)
@@ -428,14 +385,3 @@ def test_the_exporter_follows_the_rule_of_metrics():
     assert status_of(exporter.make_app(TOKEN), HTTP_AUTHORIZATION=f"Bearer {TOKEN}").startswith(
         "200"
     )
-
-
-def _wait_until_listening(server: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "gunicorn exited"
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError("gunicorn did not start listening")
