@@ -54,7 +54,7 @@ def production_settings(database_url: str) -> None:
     for name in [name for name in os.environ if name.startswith(("DJANGO_", "SLACK_"))]:
         del os.environ[name]
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="response.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=database_url,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
@@ -282,20 +282,11 @@ def migrated_client():
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
     from django.test import Client
-    from django.test.utils import override_settings, setup_test_environment
+    from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    # Production serves static files collected and hashed; their URLs are a dictionary lookup
-    # either way, so the plain storage spares the bench a collectstatic.
-    override_settings(
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-    ).enable()
     call_command("migrate", "--noinput", verbosity=0)
     return Client()
 

@@ -126,8 +126,7 @@ def _time_served(args: argparse.Namespace, client, big: int) -> None:
     paths = [path for _, path in routes(big, args.entries)]
     workdir = Path(tempfile.mkdtemp(prefix="response-bench-served-"))
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.served_settings"}
-    env["ALLOWED_HOSTS"] += f",{HOST}"
+    env = {**os.environ, "ALLOWED_HOSTS": os.environ["ALLOWED_HOSTS"] + f",{HOST}"}
     stack = Stack(workdir, env, port)
     stack.start(
         "web",
