@@ -324,7 +324,8 @@ class Scenario:
             except AssertionError:
                 continue  # the modal did not open; Response said why; try again
             view = views[-1]
-            answer = self._submit(run, view)
+            values = _report_values(view["view"], run.title)
+            answer = self._submit(run, view, values, lambda: self._declared(run))
             if answer.get("closed") and not answer.get("errors"):
                 break
             raise AssertionError(f"the form was refused: {answer}")
@@ -334,21 +335,31 @@ class Scenario:
             self.db.value("SELECT id FROM core_incident WHERE title = %s", (run.title,))
         )
 
-    def _submit(self, run: IncidentRun, view: JsonDict) -> JsonDict:
-        """Submit the form; if Slack got no answer in time (over Socket Mode, the connection
-        went), the modal says so and stays open: the person looks in #incidents for their
-        incident, as they would, and submits again only when it is not there."""
-        values = _report_values(view["view"], run.title)
+    def _submit(
+        self, run: IncidentRun, view: JsonDict, values: JsonDict, landed: Callable[[], object]
+    ) -> JsonDict:
+        """Submit a modal; if Slack got no answer in time (over Socket Mode, the connection
+        went), the modal says so and stays open: the person looks for what they sent, as they
+        would (``landed``), and submits again only when it is not there."""
         for attempt in range(USER_ATTEMPTS):
             run.user_retries += int(attempt > 0)
             answer = self.slack.submit(run.reporter, view["id"], values)
             if answer.get("status") == 200:
                 return answer
             time.sleep(2)
-            if self.db.value("SELECT 1 FROM core_incident WHERE title = %s", (run.title,)):
+            if landed():
                 self.slack.close_view(run.reporter, view["id"])
                 return {"closed": True, "errors": None}
         return answer
+
+    def _declared(self, run: IncidentRun) -> object:
+        return self.db.value("SELECT 1 FROM core_incident WHERE title = %s", (run.title,))
+
+    def _update_shared(self, run: IncidentRun, text: str) -> object:
+        return self.db.value(
+            "SELECT 1 FROM core_update WHERE incident_id = %s AND what_changed = %s",
+            (run.incident_id, text),
+        )
 
     def _headline(self, run: IncidentRun) -> JsonDict:
         return self.slack.wait_for(
@@ -473,7 +484,8 @@ class Scenario:
             except AssertionError:
                 continue  # the modal did not open; Response said why; click again
             view = views[-1]
-            answer = self.slack.submit(run.reporter, view["id"], _update_values(view["view"], text))
+            values = _update_values(view["view"], text)
+            answer = self._submit(run, view, values, lambda: self._update_shared(run, text))
             if answer.get("closed") and not answer.get("errors"):
                 run.update_text = text
                 return
