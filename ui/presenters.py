@@ -135,8 +135,7 @@ class TimelineRow:
     permalink: str | None
     id: int = 0
     hidden: bool = False
-    # The text as stored, for the edit form, and as rendered (people named now), for exports.
-    source_text: str = ""
+    # The text as rendered (people named now), for exports.
     markup_source: str = ""
     edits: tuple[TimelineEditRow, ...] = ()
 
@@ -444,7 +443,6 @@ def _timeline_row(entry: TimelineEvent, text: str, markup: SlackMarkup) -> Timel
     return TimelineRow(
         id=entry.pk,
         hidden=entry.hidden,
-        source_text=entry.text,
         markup_source=text,
         edits=_edit_rows(entry),
         time=entry.time,

@@ -43,7 +43,8 @@ class Variant:
 
 
 # The incident page's (hidden entries left out) and the postmortem page's (every entry, with its
-# history and the forms to hide or correct it: their CSRF token is put in on each request).
+# history, its Hide button and a link to its edit form; the one form the buttons submit takes
+# the viewer's CSRF token on each request).
 VARIANTS = {
     "document": Variant(core_selectors.timeline_for_incident, "ui/_timeline.html"),
     "curation": Variant(core_selectors.timeline_for_curation, "ui/_timeline_curation.html"),

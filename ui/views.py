@@ -57,8 +57,10 @@ def _page(request: HttpRequest, template: str, context: dict) -> str:
         return render_to_string(template, {**context, "viewer_timezone": zone.key}, request=request)
 
 
-def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    return HttpResponse(_page(request, template, context))
+def _render(
+    request: HttpRequest, template: str, context: dict, *, status: int = 200
+) -> HttpResponse:
+    return HttpResponse(_page(request, template, context), status=status)
 
 
 @login_required
@@ -401,14 +403,31 @@ def timeline_hide(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def timeline_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """Correct an entry's text. A GET is its form: the postmortem page fetches it into the entry
+    when asked (htmx) instead of carrying a form for each of thousands of entries, and without
+    scripts it is a page of its own. A refused text comes back in the form with the reason."""
     entry = get_object_or_404(
         _of_visible_incidents(core_selectors.timeline_event_list(), request), pk=entry_id
     )
-    form = TimelineEditForm(request.POST)
-    if form.is_valid():
-        core_services.timeline_entry_edit(
-            entry=entry, text=form.cleaned_data["text"], editor=request.user
-        )
-    return redirect(_postmortem_url(entry.incident_id, f"entry-{entry.pk}"))
+    if request.method == "GET":
+        form = TimelineEditForm(initial={"text": entry.text})
+    else:
+        form = TimelineEditForm(request.POST)
+        if form.is_valid():
+            core_services.timeline_entry_edit(
+                entry=entry, text=form.cleaned_data["text"], editor=request.user
+            )
+            return redirect(_postmortem_url(entry.incident_id, f"entry-{entry.pk}"))
+    template = "ui/_timeline_entry_edit.html" if _asked_by_htmx(request) else EDIT_ENTRY_PAGE
+    status = 400 if form.is_bound else 200
+    return _render(request, template, {"entry": entry, "form": form}, status=status)
+
+
+EDIT_ENTRY_PAGE = "ui/timeline_entry_edit.html"
+
+
+def _asked_by_htmx(request: HttpRequest) -> bool:
+    """The page's own script asked for a part of a page to swap in, not a whole page."""
+    return request.headers.get("HX-Request") == "true"

@@ -1,5 +1,6 @@
-"""The postmortem page in Chromium: edit a section, curate the timeline, try to publish, and the
-print view; screenshots in test-artifacts/screenshots/postmortem-*.png."""
+"""The postmortem page in Chromium: edit a section, curate the timeline (hide an entry, correct
+its text in place), try to publish, and the print view; screenshots in
+test-artifacts/screenshots/postmortem-*.png."""
 
 from __future__ import annotations
 
@@ -47,8 +48,29 @@ def test_edit_curate_publish_and_print(live_server, watched):  # noqa: F811
         "1 save, last by responder"
     )
 
-    page.locator(f"#entry-{note.pk} button", has_text="Hide").click()
-    expect(page.locator(f"#entry-{note.pk} [data-testid=hidden]")).to_be_visible()
+    entry = page.locator(f"#entry-{note.pk}")
+    entry.locator("button", has_text="Hide").click()
+    expect(entry.get_by_test_id("hidden")).to_be_visible()
+
+    # The entry's edit form is fetched into the entry, in place: the page stays where it is.
+    at = page.url
+    entry.get_by_role("link", name="Edit text").click()
+    text = entry.get_by_role("textbox", name="Text of this entry")
+    expect(text).to_have_value("Bot noise")
+    expect(text).to_be_focused()
+    assert page.url == at
+    text.fill("Bot noise, *corrected*")
+    shot(page, "postmortem-entry-edit")
+    entry.get_by_test_id("save-entry").click()
+    expect(entry.locator(".prose strong")).to_have_text("corrected")
+    expect(entry.locator(".history summary")).to_have_text("History (2)")
+    # Without scripts, the same link is a page of its own.
+    page.goto(f"{live_server.url}/timeline/{note.pk}/edit/")
+    expect(page.get_by_role("textbox", name="Text of this entry")).to_have_value(
+        "Bot noise, *corrected*"
+    )
+    shot(page, "postmortem-entry-edit-page")
+    page.goto(f"{live_server.url}/incident/{fire.pk}/postmortem/")
 
     page.get_by_test_id("move-in_review").click()
     page.get_by_test_id("move-published").click()
