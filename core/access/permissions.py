@@ -44,7 +44,7 @@ def allowed(acting: Acting, permission: Permission) -> bool:
         return True
     if settings.ACCESS_POLICY == "open":
         return True
-    return _granted(acting, permission)
+    return granted(acting, permission)
 
 
 def require(permission: Permission, acting: Acting | None = None) -> None:
@@ -53,10 +53,11 @@ def require(permission: Permission, acting: Acting | None = None) -> None:
         raise PermissionRefused(permission)
 
 
-def _granted(acting: Acting, permission: Permission) -> bool:
-    """Granted to the person (directly, through their groups, or as a superuser), or to a Slack
-    user group the Slack user is in that is mapped to a group holding it. One query, whatever
-    the number of groups: the rules of Django's model backend, plus the user groups."""
+def granted(acting: Acting, permission: Permission) -> bool:
+    """Whether ``permission`` is granted to ``acting``, whatever ``ACCESS_POLICY`` says: to the
+    person (directly, through their groups, or as a superuser), or to a Slack user group the
+    Slack user is in that is mapped to a group holding it. One query, whatever the number of
+    groups: the rules of Django's model backend, plus the user groups."""
     person = acting.person
     if person is None and acting.slack_user is not None:
         person = acting.slack_user.owner

@@ -11,12 +11,13 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from core.access.acting import Acting, current
+from core.access.permissions import Permission, granted
 from core.models import Incident, IncidentAccess
 
-# The codename a person must hold (through their groups) to decide Request access as someone
-# other than the lead. Asked of the groups themselves, not of ``ACCESS_POLICY``: under the open
-# policy everyone may declare, but not everyone may let others into someone's private incident.
-DECIDE_PERMISSION = "core.declare_private"
+# Who may decide Request access as someone other than the lead: those granted this, asked of
+# their groups themselves (``granted``), not of ``ACCESS_POLICY``: under the open policy everyone
+# may declare, but not everyone may let others into someone's private incident.
+DECIDE_PERMISSION = Permission.DECLARE_PRIVATE
 
 
 def sees_everything(acting: Acting) -> bool:
@@ -61,13 +62,10 @@ def may_see(incident: Incident, acting: Acting | None = None) -> bool:
 
 def may_decide_access(incident: Incident, acting: Acting) -> bool:
     """Whether ``acting`` may approve or deny a request to see ``incident``: its lead (its
-    declarer while it has none), or a person granted ``declare_private`` by their groups
-    (superusers included)."""
+    declarer while it has none), or someone granted ``declare_private`` (superusers included)
+    by their login's groups or by a Slack user group mapped to a group holding it."""
     decider = incident.lead or incident.reporter
     slack_user = acting.slack_user
     if decider is not None and slack_user is not None and decider.pk == slack_user.pk:
         return True
-    person = acting.person
-    if person is None and acting.slack_user is not None:
-        person = acting.slack_user.owner
-    return person is not None and person.is_active and person.has_perm(DECIDE_PERMISSION)
+    return granted(acting, DECIDE_PERMISSION)

@@ -16,7 +16,13 @@ from django.contrib.contenttypes.models import ContentType
 
 from core import services
 from core.access import Acting, may_see
-from core.models import AccessRequest, AccessRequestStatus, ExternalUser, Incident
+from core.models import (
+    AccessRequest,
+    AccessRequestStatus,
+    ExternalUser,
+    Incident,
+    SlackUserGroup,
+)
 from slack.flows.private import ids
 from slack.models import CommsChannel
 from tests.helpers import load_fixture, post_event, post_form, post_interaction
@@ -120,16 +126,20 @@ def block_ids(view: dict) -> list[str]:
 # --- Set-up --------------------------------------------------------------------------------------
 
 
-def grant_declare_private(external_id: str) -> ExternalUser:
-    """A Slack user whose linked login's group is granted ``declare_private``."""
-    person = builders.login_user(external_id.lower())
+def declare_private_permission() -> DjangoPermission:
     permission, _ = DjangoPermission.objects.get_or_create(
         codename="declare_private",
         content_type=ContentType.objects.get_for_model(Incident),
         defaults={"name": "Can declare private incidents"},
     )
+    return permission
+
+
+def grant_declare_private(external_id: str) -> ExternalUser:
+    """A Slack user whose linked login's group is granted ``declare_private``."""
+    person = builders.login_user(external_id.lower())
     group, _ = Group.objects.get_or_create(name="private-declarers")
-    group.permissions.add(permission)
+    group.permissions.add(declare_private_permission())
     person.groups.add(group)
     user = services.external_user_get_or_create(external_id=external_id)
     user.owner = person
@@ -396,6 +406,23 @@ def test_someone_granted_declare_private_may_decide(client, private_incident, fa
 
     request.refresh_from_db()
     assert request.status == AccessRequestStatus.APPROVED
+
+
+def test_someone_granted_declare_private_by_a_slack_user_group_may_decide(
+    client, private_incident, fake_slack, jobs
+):
+    request = request_access(client, private_incident, jobs)
+    declarers = Group.objects.create(name="private-declarers")
+    declarers.permissions.add(declare_private_permission())
+    oncall = SlackUserGroup.objects.create(external_id="S0ONCALL", handle="oncall", group=declarers)
+    oncall.members.add(services.external_user_get_or_create(external_id=STRANGER))
+
+    decide(client, ids.APPROVE_ACCESS, request, user=STRANGER)
+    jobs()
+
+    request.refresh_from_db()
+    assert request.status == AccessRequestStatus.APPROVED
+    assert request.decided_by.external_id == STRANGER
 
 
 def test_without_a_lead_the_declarer_is_asked_and_decides(client, fake_slack, jobs):
