@@ -39,6 +39,7 @@ from ui.forms import (
     TimelineNoteForm,
 )
 from ui.history import HISTORY_ROWS, history_rows
+from ui.htmx import asked_by_htmx, login_required_for_parts
 from ui.timezones import viewer_timezone
 
 INCIDENTS_PER_PAGE = 25
@@ -402,7 +403,7 @@ def timeline_hide(request: HttpRequest, entry_id: int) -> HttpResponse:
     return redirect(_postmortem_url(entry.incident_id, f"entry-{entry.pk}"))
 
 
-@login_required
+@login_required_for_parts
 @require_http_methods(["GET", "POST"])
 def timeline_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Correct an entry's text. A GET is its form: the postmortem page fetches it into the entry
@@ -420,14 +421,9 @@ def timeline_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
                 entry=entry, text=form.cleaned_data["text"], editor=request.user
             )
             return redirect(_postmortem_url(entry.incident_id, f"entry-{entry.pk}"))
-    template = "ui/_timeline_entry_edit.html" if _asked_by_htmx(request) else EDIT_ENTRY_PAGE
+    template = "ui/_timeline_entry_edit.html" if asked_by_htmx(request) else EDIT_ENTRY_PAGE
     status = 400 if form.is_bound else 200
     return _render(request, template, {"entry": entry, "form": form}, status=status)
 
 
 EDIT_ENTRY_PAGE = "ui/timeline_entry_edit.html"
-
-
-def _asked_by_htmx(request: HttpRequest) -> bool:
-    """The page's own script asked for a part of a page to swap in, not a whole page."""
-    return request.headers.get("HX-Request") == "true"

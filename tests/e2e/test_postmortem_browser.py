@@ -94,3 +94,10 @@ def test_edit_curate_publish_and_print(live_server, watched):  # noqa: F811
     # The refused publish answers 409, which the console reports; nothing else may be logged.
     errors = [e for e in watched.errors if "409 (Conflict)" not in e]
     assert watched.dialogs == [] and errors == []
+
+    # Signed out meanwhile, Edit text takes the whole page to the login page, and back after.
+    page.goto(f"{live_server.url}/incident/{fire.pk}/postmortem/")
+    page.context.clear_cookies()
+    page.locator(f"#entry-{note.pk}").get_by_role("link", name="Edit text").click()
+    expect(page).to_have_url(f"{live_server.url}/login/?next=/incident/{fire.pk}/postmortem/")
+    expect(page.locator(f"#entry-{note.pk}")).to_have_count(0)

@@ -90,3 +90,16 @@ def test_an_empty_text_is_refused_with_the_reason_and_changes_nothing(
     note.refresh_from_db()
     assert note.text == "Note 0 <@U0ALICE>"
     assert not TimelineEdit.objects.filter(entry=note).exists()
+
+
+def test_signed_out_the_swapped_in_form_sends_the_whole_page_to_log_in(client, fire, alice):
+    (note,) = add_notes(fire, alice, 1)
+    came_from = f"http://testserver/incident/{fire.pk}/postmortem/"
+
+    part = client.get(f"/timeline/{note.pk}/edit/", HTTP_HX_CURRENT_URL=came_from, **HTMX)
+    page = client.get(f"/timeline/{note.pk}/edit/")
+
+    # Not a redirect, which htmx would follow itself and swap the login page into the entry.
+    assert part.status_code == 200 and part.content == b""
+    assert part["HX-Redirect"] == f"/login/?next=/incident/{fire.pk}/postmortem/"
+    assert page.status_code == 302 and page["Location"].startswith("/login/?next=/timeline/")
