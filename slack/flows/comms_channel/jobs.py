@@ -31,12 +31,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from procrastinate import RetryStrategy
 
 from core import selectors, services
 from core.models import Incident
 from slack.block_kit import document_url as block_document_url
-from slack.delivery.jobs import RETRY, job, running_job
+from slack.delivery.jobs import RETRY, SlackAwareRetry, job, running_job
 from slack.flows.comms_channel.blocks import welcome_message
 from slack.flows.comms_channel.models import CommsChannel
 from slack.flows.comms_channel.names import channel_name
@@ -62,8 +61,9 @@ class NoFreeChannelName(Exception):
     """Every candidate name is taken by a channel that is not this incident's."""
 
 
-class _RetryUnlessNoName(RetryStrategy):
-    """The usual retries, except when every name is taken: trying again would change nothing."""
+class _RetryUnlessNoName(SlackAwareRetry):
+    """The usual retries (a rate-limited attempt waits as long as Slack said), except when every
+    name is taken: trying again would change nothing."""
 
     def get_retry_decision(self, *, exception: BaseException, job: Any) -> Any:
         if isinstance(exception, NoFreeChannelName):
