@@ -43,6 +43,9 @@ from ui.htmx import asked_by_htmx, login_required_for_parts
 from ui.timezones import viewer_timezone
 
 INCIDENTS_PER_PAGE = 25
+# A timeline entry's edit form: alone when the postmortem page swaps it in, else in a page.
+ENTRY_EDIT_PART = "ui/_timeline_entry_edit.html"
+ENTRY_EDIT_PAGE = "ui/timeline_entry_edit.html"
 
 
 def _of_visible_incidents(records: QuerySet, request: HttpRequest) -> QuerySet:
@@ -421,9 +424,6 @@ def timeline_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
                 entry=entry, text=form.cleaned_data["text"], editor=request.user
             )
             return redirect(_postmortem_url(entry.incident_id, f"entry-{entry.pk}"))
-    template = "ui/_timeline_entry_edit.html" if asked_by_htmx(request) else EDIT_ENTRY_PAGE
+    template = ENTRY_EDIT_PART if asked_by_htmx(request) else ENTRY_EDIT_PAGE
     status = 400 if form.is_bound else 200
     return _render(request, template, {"entry": entry, "form": form}, status=status)
-
-
-EDIT_ENTRY_PAGE = "ui/timeline_entry_edit.html"
