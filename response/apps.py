@@ -1,4 +1,5 @@
-"""The project's own app: only to register its system checks (response/checks.py)."""
+"""The project's own app: its system checks (response/checks.py), and times read from the
+database by psycopg's compiled loader (response/db_times.py)."""
 
 from __future__ import annotations
 
@@ -10,4 +11,9 @@ class ResponseConfig(AppConfig):
     verbose_name = "Response"
 
     def ready(self) -> None:
-        from response import checks  # noqa: F401 (importing registers the checks)
+        from response import (
+            checks,  # noqa: F401 (importing registers the checks)
+            db_times,
+        )
+
+        db_times.install()
