@@ -90,6 +90,28 @@ def shown(message: dict) -> str:
     return message["text"] + " " + json.dumps(message["blocks"], ensure_ascii=False)
 
 
+def status_shown(message: dict) -> str:
+    """The headline's Status line (not its Status menu, whose options name other statuses)."""
+    texts = [
+        text["text"]
+        for block in message["blocks"]
+        for text in [block.get("text") or {}, *(block.get("fields") or [])]
+        if "Status:" in text.get("text", "")
+    ]
+    assert texts, f"no Status on the headline: {json.dumps(message['blocks'])}"
+    return texts[0]
+
+
+def headline_status(slack: SandboxClient, title: str, label: str) -> dict:
+    """Waits for the headline's Status line to name ``label``; the headline then."""
+
+    def current() -> dict | None:
+        message = headline(slack, title)
+        return message if label in status_shown(message) else None
+
+    return slack.wait_for(current, message=f"the headline's status to be {label}")
+
+
 def headline_says(slack: SandboxClient, title: str, *needles: str) -> dict:
     def current() -> dict | None:
         message = headline(slack, title)
@@ -213,7 +235,8 @@ def test_report_an_incident_run_it_in_its_channel_and_close_it(stack: SandboxSta
     # Close → the channel is told, the headline says resolved with no buttons left.
     say(slack, comms, "close")
     bot_reply(slack, comms, "This incident was resolved by <@U0ALICE>")
-    post = headline_says(slack, TITLE, "Resolved")
+    # The Status line, not just "Resolved": the Status menu offers it long before.
+    post = headline_status(slack, TITLE, "Resolved")
     assert '"type": "button"' not in shown(post)
 
     # The DM channel can exist a moment before the bot's message is in it: wait for both.

@@ -26,6 +26,7 @@ from tests.e2e.test_sandbox_flow import (
     DAVE,
     bot_reply,
     headline,
+    headline_status,
     open_report,
     reacted,
     report_values,
@@ -88,28 +89,6 @@ def headline_now(slack: SandboxClient, title: str, *needles: str) -> str:
         return said if all(n in said for n in needles) else None
 
     return slack.wait_for(current, message=f"the headline to say {needles}")
-
-
-def status_shown(message: dict) -> str:
-    """The headline's Status line (not its Status menu, whose options name other statuses)."""
-    texts = [
-        text["text"]
-        for block in message["blocks"]
-        for text in [block.get("text") or {}, *(block.get("fields") or [])]
-        if "Status:" in text.get("text", "")
-    ]
-    assert texts, f"no Status on the headline: {json.dumps(message['blocks'])}"
-    return texts[0]
-
-
-def headline_status(slack: SandboxClient, title: str, label: str) -> str:
-    """Waits for the headline's Status line to name ``label``."""
-
-    def current() -> str | None:
-        line = status_shown(headline(slack, title))
-        return line if label in line else None
-
-    return slack.wait_for(current, message=f"the headline's status to be {label}")
 
 
 def say(slack: SandboxClient, channel: str, command: str, *, who: str = CAROL, answer: str = DONE):

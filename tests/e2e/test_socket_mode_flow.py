@@ -23,6 +23,7 @@ from tests.e2e.test_sandbox_flow import (
     _timeline_entry,
     bot_reply,
     headline_says,
+    headline_status,
     open_report,
     report_values,
     say,
@@ -82,7 +83,7 @@ def test_report_run_and_close_an_incident_over_socket_mode(socket_stack: Sandbox
 
     say(slack, comms, "close")
     bot_reply(slack, comms, "This incident was resolved by <@U0ALICE>")
-    post = headline_says(slack, TITLE, "Resolved")
+    post = headline_status(slack, TITLE, "Resolved")  # its Status line; the menu offers it too
     assert '"type": "button"' not in shown(post)
     assert slack.wait_for(
         lambda: [c for c in slack.channels() if c["is_im"] and set(c["members"]) == {BOT, DAVE}],
