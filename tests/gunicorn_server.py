@@ -13,13 +13,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.run import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_listening(server: subprocess.Popen, port: int) -> None:

@@ -7,7 +7,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from bench.run import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_VARIABLES = (
@@ -32,12 +33,6 @@ LOCAL_VARIABLES = (
     "SITE_URL",
     "ALLOWED_HOSTS",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -114,8 +109,8 @@ def _log_in_at_the_printed_address(port: int, username: str, password: str) -> s
 
 @pytest.mark.slow
 def test_make_run_serves_then_stops_everything_on_ctrl_c(tmp_path):
-    port = _free_port()
-    sandbox_port = _free_port()
+    port = free_port()
+    sandbox_port = free_port()
     env = {name: value for name, value in os.environ.items() if name not in LOCAL_VARIABLES}
     # The Slack sandbox starts too: on a free port, so that a running make run does not clash.
     env.update(
