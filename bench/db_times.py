@@ -20,6 +20,7 @@ import time
 from bench.pages import ROOT
 
 REQUESTS_A_TURN = 5
+BIG_INCIDENT_ENTRIES = 2000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,17 +33,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.insights import migrated_client, seed
-    from bench.pages import _analyze, _bench_user
-    from bench.postmortem import seed as seed_big_incident
-    from response.gc_tuning import freeze_what_is_loaded
+    from bench.pages import seeded_client
 
-    client = migrated_client()
-    seed(args.incidents, args.seed)
-    big = seed_big_incident(2000)
-    _analyze()
-    client.force_login(_bench_user())
-    freeze_what_is_loaded()
+    client, big = seeded_client(args, BIG_INCIDENT_ENTRIES)
     print(f"{args.rounds} rounds of {REQUESTS_A_TURN} requests a loader, CPU ms a request:")
     for path in (
         "/core/incidents/",

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P95_MS = 50.0
@@ -68,25 +69,20 @@ def main(argv: list[str] | None = None) -> int:
     return run_on_a_database_of_its_own(parser.parse_args(argv), run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from bench.insights import (
-        CpuMeter,
-        migrated_client,
-        percentile,
-        query_count,
-        seed,
-        time_requests,
-    )
+def seeded_client(args: argparse.Namespace, entries: int) -> tuple[Any, int]:
+    """The database seeded (``--incidents`` incidents and one of ``entries`` timeline entries),
+    analysed, and a test client signed in; with the big incident's id."""
+    from bench.insights import migrated_client, seed
     from bench.postmortem import seed as seed_big_incident
     from response.gc_tuning import freeze_what_is_loaded
 
     client = migrated_client()
     start = time.perf_counter()
     seed(args.incidents, args.seed)
-    big = seed_big_incident(args.entries)
+    big = seed_big_incident(entries)
     _analyze()
     print(
-        f"Seeded {args.incidents:,} incidents and one of {args.entries:,} timeline entries in "
+        f"Seeded {args.incidents:,} incidents and one of {entries:,} timeline entries in "
         f"{time.perf_counter() - start:.1f} s",
         flush=True,
     )
@@ -94,6 +90,13 @@ def run(args: argparse.Namespace) -> int:
     # As every gunicorn worker does once loaded (response/gunicorn_conf.py): without it, the
     # collections walking the seeding's leftovers would set the p95 of whichever route they hit.
     freeze_what_is_loaded()
+    return client, big
+
+
+def run(args: argparse.Namespace) -> int:
+    from bench.insights import CpuMeter, percentile, query_count, time_requests
+
+    client, big = seeded_client(args, args.entries)
     cpus = len(os.sched_getaffinity(0))
     print(f"{args.requests} requests each after {args.warmup} warm-up, {cpus} CPUs, test client")
     meter, missed = CpuMeter(), []
