@@ -331,9 +331,7 @@ class Scenario:
             raise AssertionError(f"the form was refused: {answer}")
         else:
             raise AssertionError("the report modal never opened")
-        run.incident_id = int(
-            self.db.value("SELECT id FROM core_incident WHERE title = %s", (run.title,))
-        )
+        run.incident_id = int(self._declared(run))
 
     def _submit(
         self, run: IncidentRun, view: JsonDict, values: JsonDict, landed: Callable[[], object]
@@ -353,7 +351,8 @@ class Scenario:
         return answer
 
     def _declared(self, run: IncidentRun) -> object:
-        return self.db.value("SELECT 1 FROM core_incident WHERE title = %s", (run.title,))
+        """The id of the run's incident, None before it is declared."""
+        return self.db.value("SELECT id FROM core_incident WHERE title = %s", (run.title,))
 
     def _update_shared(self, run: IncidentRun, text: str) -> object:
         return self.db.value(
